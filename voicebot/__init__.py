@@ -1,0 +1,3 @@
+"""Bürgertelefon voice gateway."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,218 @@
+"""One frozen settings object, read once from a TOML file plus VOICEBOT_* environment overrides.
+
+The file has one table per section (``[asr]``, ``[tts]``, ...); top-level keys belong to the
+gateway itself. Every key can be overridden by ``VOICEBOT_<SECTION>_<KEY>`` (``VOICEBOT_<KEY>``
+for top-level keys), e.g. ``VOICEBOT_ASR_CPU_THREADS=2`` or ``VOICEBOT_API_TOKEN=...``.
+The defaults run offline on this machine with SQLite and the packaged models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voicebot.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ENV_PREFIX = "VOICEBOT_"
+DEFAULT_CONFIG_FILE = "voicebot.toml"
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """Speech recognition (faster-whisper)."""
+
+    model_path: Path | None = None  # a CTranslate2 Whisper directory; overrides resolution
+    model_name: str = "base"  # hub name used by `voicebot models fetch` and the cache
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    num_workers: int = 1  # parallel transcriptions sharing one model
+    beam_size: int = 1
+    language: str = "de"
+    hotwords_limit: int = 40  # domain words taken from the Rasa training data
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    """Speech synthesis (Piper, with an offline fallback for German)."""
+
+    voice_de: Path | None = None  # a Piper .onnx (its .onnx.json beside it)
+    voice_en: Path | None = None
+    german_fallback: str = "auto"  # auto | espeak | piper-joe: used when no German Piper voice exists
+    espeak_voice: str = "de"
+    espeak_speed: int = 150  # words per minute
+    length_scale: float = 1.0  # Piper speaking rate: >1 is slower
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """Silero VAD endpointing."""
+
+    threshold: float = 0.5
+    end_silence_ms: int = 600  # silence that ends an utterance
+    long_end_silence_ms: int = 1200  # when the dialogue expects a long answer (address, list)
+    min_speech_ms: int = 250  # shorter voiced bursts (clicks, coughs) are not utterances
+    pre_speech_ms: int = 200  # audio kept before the detected speech start
+    max_utterance_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class RasaSettings:
+    """The Rasa server and action server the gateway talks to."""
+
+    url: str = "http://127.0.0.1:5005"
+    token: str = "voicebot-local-rasa-token"  # Rasa's --auth-token, for the tracker API
+    actions_url: str = "http://127.0.0.1:5055"
+    project_dir: Path = Path("rasa_project")
+    timeout_s: float = 8.0  # deadline of one dialogue turn
+    call_start_message: str = "/call_start"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Where models are cached and fetched from."""
+
+    cache_dir: Path | None = None  # default: <data_dir>/models
+    hub_url: str = "https://huggingface.co"
+    whisper_repo_template: str = "Systran/faster-whisper-{name}"
+    piper_voices_repo: str = "rhasspy/piper-voices"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway needs, loaded once and passed down explicitly."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("var")
+    database_path: Path | None = None  # default: <data_dir>/voicebot.db
+    api_token: str | None = None  # bearer token for /api/*; unset means the API answers 401
+    language: str = "de"
+    max_calls: int = 8
+    transcript_retention_days: int = 30
+    log_level: str = "INFO"
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    vad: VadSettings = field(default_factory=VadSettings)
+    rasa: RasaSettings = field(default_factory=RasaSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file holding call records."""
+        return self.database_path or self.data_dir / "voicebot.db"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """The voicebot's own model cache."""
+        return self.models.cache_dir or self.data_dir / "models"
+
+
+SECTIONS: dict[str, type] = {
+    "asr": AsrSettings,
+    "tts": TtsSettings,
+    "vad": VadSettings,
+    "rasa": RasaSettings,
+    "models": ModelSettings,
+}
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Turns a TOML or environment value into the field's declared type."""
+    args = typing.get_args(annotation)
+    if type(None) in args:  # Optional[X]
+        if value is None or value == "":
+            return None
+        annotation = next(a for a in args if a is not type(None))
+    try:
+        if annotation is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if annotation is Path:
+            return Path(str(value)).expanduser()
+        if annotation in (int, float, str):
+            if annotation is int and isinstance(value, float):
+                raise ValueError(f"not an integer: {value!r}")
+            return annotation(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}. Fix the value in the config file or environment.") from exc
+    raise ConfigError(f"{where}: unsupported setting type {annotation!r}")
+
+
+def _build(cls: type, table: Mapping[str, Any], env: Mapping[str, str], prefix: str, where: str) -> Any:
+    """Builds one settings dataclass from its TOML table and the environment."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(table) - known - set(SECTIONS if cls is Settings else ())
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if cls is Settings and f.name in SECTIONS:
+            continue
+        env_name = f"{prefix}{f.name.upper()}"
+        if env_name in env:
+            values[f.name] = _coerce(env[env_name], hints[f.name], env_name)
+        elif f.name in table:
+            values[f.name] = _coerce(table[f.name], hints[f.name], f"{where}.{f.name}")
+    return cls(**values)
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Reads the config file (``VOICEBOT_CONFIG`` or ./voicebot.toml if present) and the env."""
+    env = os.environ if env is None else env
+    if path is None and env.get("VOICEBOT_CONFIG"):
+        path = Path(env["VOICEBOT_CONFIG"])
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {path} does not exist; create it or unset VOICEBOT_CONFIG") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    where = str(path) if path else "defaults"
+    sections = {}
+    for name, cls in SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table")
+        sections[name] = _build(cls, table, env, f"{ENV_PREFIX}{name.upper()}_", f"{where}[{name}]")
+    top = _build(Settings, data, env, ENV_PREFIX, where)
+    return dataclasses.replace(top, **sections)
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(environment variable, file key, effective value) for every setting, for docs and `voicebot config`."""
+    rows: list[tuple[str, str, str]] = []
+    for f in dataclasses.fields(Settings):
+        if f.name in SECTIONS:
+            continue
+        value = getattr(settings, f.name)
+        shown = "***" if f.name == "api_token" and value else str(value)
+        rows.append((f"{ENV_PREFIX}{f.name.upper()}", f.name, shown))
+    for name in SECTIONS:
+        section = getattr(settings, name)
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            rows.append((f"{ENV_PREFIX}{name.upper()}_{f.name.upper()}", f"[{name}] {f.name}", str(value)))
+    return rows
