@@ -1,0 +1,1 @@
+"""Audio helpers: resampling, VAD endpointing, WAV I/O."""

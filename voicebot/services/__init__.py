@@ -1,0 +1,1 @@
+"""Model-backed services: ASR, TTS, dialogue, model resolution."""
