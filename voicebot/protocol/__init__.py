@@ -1,0 +1,1 @@
+"""Sans-I/O wire protocols: pure parsers and serializers with no network or event loop."""
