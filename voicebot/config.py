@@ -99,7 +99,9 @@ class Settings:
     database_path: Path | None = None  # default: <data_dir>/voicebot.db
     api_token: str | None = None  # bearer token for /api/*; unset means the API answers 401
     language: str = "de"
-    max_calls: int = 8
+    max_calls: int = 8  # concurrent calls; more are refused (WebSocket close 1013)
+    dtmf_interdigit_ms: int = 1500  # a DTMF entry ends after this pause or with '#'
+    default_department: str = "buergerbuero"  # transfer target when none is named
     transcript_retention_days: int = 30
     log_level: str = "INFO"
     asr: AsrSettings = field(default_factory=AsrSettings)

@@ -1,0 +1,206 @@
+"""Streaming Silero VAD (the ONNX model bundled with faster-whisper) and utterance endpointing.
+
+The segmenter sees 16 kHz PCM in any chunk size, scores 32 ms windows and turns them into
+events: `SpeechStarted` once enough voiced audio has accumulated (the barge-in trigger) and
+`Utterance` once the caller has been silent for the configured end-of-turn time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from voicebot.audio.resample import Pcm16
+from voicebot.config import VadSettings
+from voicebot.errors import ModelError
+
+SAMPLE_RATE = 16000
+WINDOW = 512  # samples per VAD decision (32 ms at 16 kHz)
+CONTEXT = 64  # samples of the previous window the v6 model expects in front
+WINDOW_MS = WINDOW * 1000 // SAMPLE_RATE
+
+
+def bundled_vad_model_path() -> Path:
+    """The Silero VAD ONNX file that ships inside faster-whisper."""
+    from faster_whisper.vad import get_assets_path
+
+    path = Path(get_assets_path()) / "silero_vad_v6.onnx"
+    if not path.is_file():
+        raise ModelError(
+            f"Silero VAD model not found at {path}; reinstall faster-whisper "
+            "(`make run` does it, or `.venv/bin/pip install --force-reinstall faster-whisper`)"
+        )
+    return path
+
+
+class SileroVad:
+    """One ONNX session; `Stream` objects carry the per-call recurrent state."""
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        import onnxruntime
+
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        opts.log_severity_level = 4
+        self.session = onnxruntime.InferenceSession(
+            os.fspath(model_path or bundled_vad_model_path()),
+            providers=["CPUExecutionProvider"],
+            sess_options=opts,
+        )
+
+    def stream(self) -> VadStream:
+        """A fresh per-call scorer."""
+        return VadStream(self)
+
+
+class VadStream:
+    """Scores consecutive 512-sample windows, keeping the model state and context."""
+
+    def __init__(self, vad: SileroVad) -> None:
+        self._session = vad.session
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(CONTEXT, dtype=np.float32)
+
+    def probability(self, window: npt.NDArray[np.float32]) -> float:
+        """Speech probability of one 512-sample float window in [-1, 1]."""
+        frame = np.concatenate([self._context, window])[np.newaxis, :]
+        out, self._h, self._c = self._session.run(None, {"input": frame, "h": self._h, "c": self._c})
+        self._context = window[-CONTEXT:]
+        return float(out.reshape(-1)[0])
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The caller has been speaking for at least `min_speech_ms` (used for barge-in)."""
+
+    start_ms: int  # stream time of the first voiced window
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One caller utterance, cut at the end-of-turn silence."""
+
+    pcm: Pcm16 = field(repr=False)  # 16 kHz, including a little audio before the speech start
+    start_ms: int  # stream time of the first voiced window
+    speech_end_ms: int  # stream time just after the last voiced window
+    endpoint_ms: int  # stream time at which the end of turn was decided
+    voiced_ms: int
+    complete: bool = True  # False when flushed because the call ended mid-utterance
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the audio handed to ASR."""
+        return len(self.pcm) / SAMPLE_RATE
+
+
+VadEvent = SpeechStarted | Utterance
+
+
+class Segmenter:
+    """Turns a 16 kHz PCM stream into SpeechStarted and Utterance events."""
+
+    def __init__(self, vad: VadStream, settings: VadSettings) -> None:
+        self._vad = vad
+        self._settings = settings
+        self.end_silence_ms = settings.end_silence_ms
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._pre: deque[npt.NDArray[np.float32]] = deque(
+            maxlen=max(1, settings.pre_speech_ms // WINDOW_MS)
+        )
+        self._speech: list[npt.NDArray[np.float32]] = []
+        self._clock_ms = 0  # stream time at the end of the last scored window
+        self._in_speech = False
+        self._started_sent = False
+        self._start_ms = 0
+        self._last_voiced_end_ms = 0
+        self._voiced_ms = 0
+        self._silence_ms = 0
+
+    @property
+    def in_speech(self) -> bool:
+        """Whether an utterance is being collected."""
+        return self._in_speech
+
+    def expect_long_answer(self, long: bool) -> None:
+        """Uses the longer end-of-turn silence while the dialogue expects e.g. an address."""
+        s = self._settings
+        self.end_silence_ms = s.long_end_silence_ms if long else s.end_silence_ms
+
+    def push(self, pcm: Pcm16) -> list[VadEvent]:
+        """Feeds audio; returns the events it completed."""
+        samples = np.concatenate([self._pending, pcm.astype(np.float32) / 32768.0])
+        events: list[VadEvent] = []
+        n_windows = len(samples) // WINDOW
+        for i in range(n_windows):
+            window = samples[i * WINDOW : (i + 1) * WINDOW]
+            event = self._step(window, self._vad.probability(window))
+            if event is not None:
+                events.append(event)
+        self._pending = samples[n_windows * WINDOW :]
+        return events
+
+    def _step(self, window: npt.NDArray[np.float32], prob: float) -> VadEvent | None:
+        """Advances the endpointing state machine by one window."""
+        s = self._settings
+        self._clock_ms += WINDOW_MS
+        voiced = prob >= s.threshold
+        if not self._in_speech:
+            if not voiced:
+                self._pre.append(window)
+                return None
+            self._in_speech = True
+            self._started_sent = False
+            self._start_ms = self._clock_ms - WINDOW_MS
+            self._speech = list(self._pre)
+            self._pre.clear()
+            self._voiced_ms = 0
+            self._silence_ms = 0
+        self._speech.append(window)
+        # hysteresis: once speaking, a dip just below the threshold still counts as speech
+        if voiced or prob >= s.threshold - 0.15:
+            self._voiced_ms += WINDOW_MS if voiced else 0
+            self._silence_ms = 0
+            self._last_voiced_end_ms = self._clock_ms
+        else:
+            self._silence_ms += WINDOW_MS
+        if not self._started_sent and self._voiced_ms >= s.min_speech_ms:
+            self._started_sent = True
+            return SpeechStarted(self._start_ms)
+        too_long = self._clock_ms - self._start_ms >= s.max_utterance_s * 1000
+        if self._silence_ms >= self.end_silence_ms or too_long:
+            return self._finish(complete=True)
+        return None
+
+    def _finish(self, complete: bool) -> Utterance | None:
+        """Closes the current utterance; noise shorter than min_speech_ms is dropped."""
+        self._in_speech = False
+        speech, self._speech = self._speech, []
+        if self._voiced_ms < self._settings.min_speech_ms or not speech:
+            return None
+        # keep only a little of the trailing silence: Whisper does not need it
+        keep_ms = self._last_voiced_end_ms - self._start_ms + self._settings.pre_speech_ms + 200
+        audio = np.concatenate(speech)[: keep_ms * SAMPLE_RATE // 1000]
+        return Utterance(
+            pcm=np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16),
+            start_ms=self._start_ms,
+            speech_end_ms=self._last_voiced_end_ms,
+            endpoint_ms=self._clock_ms,
+            voiced_ms=self._voiced_ms,
+            complete=complete,
+        )
+
+    def flush(self) -> Utterance | None:
+        """Ends the stream: returns the utterance in progress, marked incomplete."""
+        if not self._in_speech:
+            return None
+        if len(self._pending):
+            self._speech.append(self._pending)
+            self._pending = np.zeros(0, dtype=np.float32)
+        return self._finish(complete=False)

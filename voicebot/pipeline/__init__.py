@@ -1,0 +1,1 @@
+"""The per-call pipeline: endpointing, ASR, dialogue, TTS and paced playout."""

@@ -1,0 +1,344 @@
+"""One call: caller audio -> VAD -> Whisper -> Rasa -> Piper -> paced audio back.
+
+The transport feeds audio, DTMF and hang-up into the session and gives it a MediaSink for the
+way back. A single dialogue task handles inputs strictly in order; the segmenter keeps running
+while the bot speaks, so caller speech can interrupt playback (barge-in). Every turn is written
+to the call record, and a call that ends in the middle of anything still leaves a complete one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from voicebot.audio.resample import Pcm16, StreamResampler
+from voicebot.audio.vad import SpeechStarted, Utterance
+from voicebot.errors import VoicebotError
+from voicebot.pipeline.playout import MediaSink, Pacer, frames
+from voicebot.pipeline.services import Services
+from voicebot.services.dialogue import BotMessage, DialogueError
+from voicebot.store.calls import CallRecord, TurnRecord, iso, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """Who is calling over what."""
+
+    call_id: str
+    transport: str
+    language: str
+    caller: str | None = None
+    stream_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Input: the call has started; fetch the greeting."""
+
+
+@dataclass(frozen=True)
+class _Dtmf:
+    """Input: a complete DTMF entry."""
+
+    digits: str
+
+
+@dataclass
+class _Outcome:
+    """How the call should end once the bot has finished speaking."""
+
+    reason: str | None = None
+    department: str | None = None
+    handoff_reason: str | None = None
+
+
+@dataclass
+class _Spoken:
+    """What happened while one bot message was played."""
+
+    first_audio: float | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    interrupted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CallSession:
+    """The pipeline of one call; create it when the stream starts, `finish()` it at the end."""
+
+    def __init__(self, info: CallInfo, sink: MediaSink, services: Services) -> None:
+        self.info = info
+        self.language = info.language
+        self._sink = sink
+        self._svc = services
+        self._settings = services.settings
+        self._segmenter = services.new_segmenter()
+        self._to_16k = StreamResampler(sink.sample_rate, 16000)
+        self._inputs: asyncio.Queue[_Start | _Dtmf | Utterance] = asyncio.Queue()
+        self._seq = 0
+        self._open: dict[int, TurnRecord] = {}
+        self._t0_wall = datetime.now(timezone.utc)
+        self._speaking = False
+        self._interrupt = asyncio.Event()
+        self._outcome = _Outcome()
+        self._dtmf_digits = ""
+        self._dtmf_timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._finished = False
+        self.ended = asyncio.Event()  # set when the bot decided to end the call
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Stores the call and starts the dialogue (the greeting plays at once)."""
+        await self._svc.store.start_call(
+            CallRecord(
+                call_id=self.info.call_id,
+                transport=self.info.transport,
+                language=self.language,
+                started_at=iso(self._t0_wall),
+                stream_id=self.info.stream_id,
+                caller=self.info.caller,
+            )
+        )
+        self._inputs.put_nowait(_Start())
+        self._task = asyncio.create_task(self._dialogue_loop(), name=f"call-{self.info.call_id}")
+
+    async def finish(self, reason: str = "hangup") -> None:
+        """Ends the call: stops work in flight and writes what is left of the record."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._dtmf_timer:
+            self._dtmf_timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        leftover = self._segmenter.flush()
+        if leftover is not None and self._svc.asr.loaded:
+            # the caller hung up mid-utterance: keep what they said, do not answer it
+            turn = self._new_turn("caller", "")
+            turn.complete = False
+            turn.started_at = self._wall(leftover.start_ms)
+            turn.ended_at = self._wall(leftover.speech_end_ms)
+            try:
+                heard = await self._svc.asr.transcribe(leftover.pcm, self.language)
+                turn.text, turn.asr_confidence = heard.text, round(heard.confidence, 3)
+                turn.asr_ms = round(heard.asr_ms, 1)
+            except VoicebotError as exc:
+                log.warning("call %s: final partial utterance not transcribed: %s", self.info.call_id, exc)
+        for seq in sorted(self._open):
+            turn = self._open.pop(seq)
+            if turn.speaker == "bot":
+                turn.interrupted = True  # cut off by the hang-up
+                turn.ended_at = turn.ended_at or utc_now()
+            await self._write_turn(turn)
+        o = self._outcome
+        await self._svc.store.end_call(
+            self.info.call_id, o.reason or reason, o.department, o.handoff_reason
+        )
+
+    # ---- input from the transport ----------------------------------------------------------
+    async def feed_audio(self, pcm: Pcm16) -> None:
+        """Caller audio at the sink's rate; VAD runs in its own thread, in order."""
+        if self._finished:
+            return
+        audio = self._to_16k.process(pcm)
+        events = await self._svc.run_vad(self._segmenter, audio)
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                if self._speaking:
+                    log.info("call %s: barge-in, stopping playback", self.info.call_id)
+                    self._interrupt.set()
+            else:
+                self._inputs.put_nowait(event)
+
+    def feed_dtmf(self, digit: str) -> None:
+        """One DTMF key; an entry ends with '#' or after the inter-digit timeout."""
+        if self._finished:
+            return
+        if self._speaking:
+            self._interrupt.set()
+        if self._dtmf_timer:
+            self._dtmf_timer.cancel()
+        if digit == "#":
+            self._flush_dtmf()
+            return
+        self._dtmf_digits += digit
+        delay = self._settings.dtmf_interdigit_ms / 1000
+        self._dtmf_timer = asyncio.get_running_loop().call_later(delay, self._flush_dtmf)
+
+    def _flush_dtmf(self) -> None:
+        if self._dtmf_digits:
+            self._inputs.put_nowait(_Dtmf(self._dtmf_digits))
+            self._dtmf_digits = ""
+
+    # ---- the dialogue ----------------------------------------------------------------------
+    async def _dialogue_loop(self) -> None:
+        """Handles inputs in order until the bot ends the call."""
+        while self._outcome.reason is None:
+            item = await self._inputs.get()
+            try:
+                if isinstance(item, _Start):
+                    await self._turn(None, self._settings.rasa.call_start_message, {})
+                elif isinstance(item, _Dtmf):
+                    turn = self._new_turn("caller", f"DTMF {item.digits}")
+                    turn.dtmf = item.digits
+                    text = "/dtmf" + json.dumps({"dtmf_digits": item.digits})
+                    await self._turn(turn, text, {"dtmf": item.digits})
+                else:
+                    await self._utterance(item)
+            except VoicebotError as exc:
+                await self._fault(exc, at_start=isinstance(item, _Start))
+        await self._sink.close(self._outcome.reason)
+        self.ended.set()
+
+    async def _utterance(self, utt: Utterance) -> None:
+        """Transcribes one utterance and answers it."""
+        turn = self._new_turn("caller", "")
+        turn.started_at = self._wall(utt.start_ms)
+        turn.ended_at = self._wall(utt.speech_end_ms)
+        turn.endpointing_ms = float(utt.endpoint_ms - utt.speech_end_ms)
+        heard = await self._svc.asr.transcribe(utt.pcm, self.language)
+        turn.text = heard.text
+        turn.asr_confidence = round(heard.confidence, 3)
+        turn.asr_queue_ms = round(heard.queue_ms, 1)
+        turn.asr_ms = round(heard.asr_ms, 1)
+        if not heard.text:
+            log.info("call %s: utterance without words ignored", self.info.call_id)
+            turn.intent = "silence_or_noise"
+            await self._close_turn(turn)
+            return
+        meta = {"asr_confidence": turn.asr_confidence}
+        await self._turn(turn, heard.text, meta)
+
+    async def _turn(self, turn: TurnRecord | None, text: str, meta: dict[str, Any]) -> None:
+        """Sends one input to Rasa and speaks every message of the answer."""
+        metadata = {
+            "caller": self.info.caller,
+            "language": self.language,
+            "transport": self.info.transport,
+            **meta,
+        }
+        started = time.perf_counter()
+        replies = await self._svc.rasa.send(self.info.call_id, text, metadata)
+        replied = time.perf_counter()
+        tracker = asyncio.create_task(self._svc.rasa.tracker(self.info.call_id))
+        if turn is not None:
+            turn.dialogue_ms = round((replied - started) * 1000, 1)
+        self._segmenter.expect_long_answer(False)
+        first_audio: float | None = None
+        for message in replies:
+            spoken = await self._speak_message(message)
+            if first_audio is None and spoken.first_audio is not None:
+                first_audio = spoken.first_audio
+            self._apply_custom(message.custom)
+            if spoken.interrupted:
+                break
+        if turn is not None:
+            if first_audio is not None:
+                turn.tts_first_audio_ms = round((first_audio - replied) * 1000, 1)
+            try:
+                summary = await tracker
+                turn.intent = summary.intent
+                if summary.intent_confidence is not None:
+                    turn.intent_confidence = round(summary.intent_confidence, 3)
+            except DialogueError as exc:
+                log.warning("call %s: tracker not read: %s", self.info.call_id, exc)
+            await self._close_turn(turn)
+        else:
+            tracker.cancel()
+
+    def _apply_custom(self, custom: dict[str, Any]) -> None:
+        """Acts on a bot message's custom payload (handoff, hangup, expect)."""
+        if "handoff" in custom:
+            handoff = custom["handoff"] if isinstance(custom["handoff"], dict) else {}
+            self._outcome = _Outcome(
+                "handoff",
+                str(handoff.get("department") or "default"),
+                str(handoff.get("reason") or "unspecified"),
+            )
+        elif custom.get("hangup"):
+            self._outcome = _Outcome("bot_hangup")
+        if custom.get("expect") in {"address", "long"}:
+            self._segmenter.expect_long_answer(True)
+
+    async def _speak_message(self, message: BotMessage) -> _Spoken:
+        """Speaks one bot message sentence by sentence and records it as a bot turn."""
+        spoken = _Spoken()
+        if not message.text:
+            return spoken
+        turn = self._new_turn("bot", message.text)
+        chunks = self._svc.tts.stream(message.text, self.language, self._sink.sample_rate)
+        await self._play(chunks, spoken, turn)
+        return spoken
+
+    async def _play(self, chunks: Any, spoken: _Spoken, turn: TurnRecord) -> None:
+        """Paces audio chunks to the sink, stopping on barge-in; then closes the bot turn."""
+        pacer = Pacer()
+        self._interrupt.clear()
+        self._speaking = True
+        try:
+            async for chunk in chunks:
+                for frame in frames(chunk, self._sink.sample_rate):
+                    if self._interrupt.is_set():
+                        spoken.interrupted = True
+                        break
+                    await pacer.wait()
+                    if spoken.first_audio is None:
+                        spoken.first_audio = time.perf_counter()
+                        turn.started_at = utc_now()
+                    await self._sink.send_audio(frame)
+                if spoken.interrupted:
+                    break
+                pacer.reset()
+        finally:
+            self._speaking = False
+            turn.ended_at = utc_now()
+            turn.interrupted = spoken.interrupted
+        if spoken.interrupted:
+            await self._sink.clear()
+        else:
+            await self._sink.send_mark(f"turn-{turn.seq}")
+        await self._close_turn(turn)
+
+    async def _fault(self, exc: VoicebotError, at_start: bool) -> None:
+        """Something failed: apologise, then hand the call to a person. Never dead air."""
+        log.error("call %s: %s; apologising and handing off", self.info.call_id, exc)
+        reason = type(exc).__name__.removesuffix("Error").lower() + "_failed"
+        self._outcome = _Outcome("handoff", "default", reason)
+        name = "fault_at_start" if at_start else "fault"
+        turn = self._new_turn("bot", self._svc.prompts.text(name, self.language))
+        audio = self._svc.prompts.get(name, self.language, self._sink.sample_rate)
+
+        async def one_chunk() -> Any:
+            yield audio
+
+        with contextlib.suppress(VoicebotError, ConnectionError):
+            await self._play(one_chunk(), _Spoken(), turn)
+
+    # ---- records ---------------------------------------------------------------------------
+    def _new_turn(self, speaker: str, text: str) -> TurnRecord:
+        self._seq += 1
+        turn = TurnRecord(call_id=self.info.call_id, seq=self._seq, speaker=speaker, text=text)
+        self._open[turn.seq] = turn
+        return turn
+
+    async def _close_turn(self, turn: TurnRecord) -> None:
+        self._open.pop(turn.seq, None)
+        await self._write_turn(turn)
+
+    async def _write_turn(self, turn: TurnRecord) -> None:
+        await self._svc.store.add_turn(turn)
+
+    def _wall(self, stream_ms: int) -> str:
+        """Stream time (audio received so far) as wall-clock time."""
+        return iso(self._t0_wall + timedelta(milliseconds=stream_ms))

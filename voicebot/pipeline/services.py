@@ -1,0 +1,43 @@
+"""The shared services every call uses, built once per gateway process."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from voicebot.audio.resample import Pcm16
+from voicebot.audio.vad import Segmenter, SileroVad, VadEvent
+from voicebot.config import Settings
+from voicebot.pipeline.prompts import Prompts
+from voicebot.services.asr import AsrService
+from voicebot.services.dialogue import RasaClient
+from voicebot.services.tts import TtsService
+from voicebot.store.calls import CallStore
+
+
+@dataclass
+class Services:
+    """Models, clients and the store, shared by all calls of one gateway."""
+
+    settings: Settings
+    asr: AsrService
+    tts: TtsService
+    rasa: RasaClient
+    store: CallStore
+    vad: SileroVad
+    prompts: Prompts
+    vad_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad")
+    )
+
+    def new_segmenter(self) -> Segmenter:
+        """A per-call endpointing state machine over the shared VAD model."""
+        return Segmenter(self.vad.stream(), self.settings.vad)
+
+    async def run_vad(self, segmenter: Segmenter, audio: Pcm16) -> list[VadEvent]:
+        """Scores audio off the event loop (Silero is inference too)."""
+        if len(audio) == 0:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.vad_pool, segmenter.push, audio)

@@ -1,0 +1,148 @@
+"""Speech recognition with faster-whisper in a dedicated thread pool.
+
+The segments generator is consumed inside the worker thread, so the event loop never runs
+inference. Options follow the measurements in MODELS.md: greedy decoding at temperature 0,
+no timestamps, no second VAD pass, token budget proportional to the audio length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicebot.audio.resample import Pcm16
+from voicebot.config import AsrSettings
+from voicebot.errors import ModelError, VoicebotError
+
+# Whisper's well-known inventions on noise and silence (subtitle credits and the like)
+HALLUCINATIONS = (
+    "untertitel",
+    "copyright",
+    "vielen dank fürs zuschauen",
+    "amara.org",
+    "swr 20",
+    "zdf",
+)
+
+
+class AsrError(VoicebotError):
+    """Transcription failed; the call falls back to an apology and a handoff."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard in one utterance."""
+
+    text: str
+    language: str
+    confidence: float  # exp(mean token log-probability), 0..1
+    no_speech_prob: float
+    queue_ms: float  # waiting for a free worker
+    asr_ms: float  # inference time
+
+
+class AsrService:
+    """One shared Whisper model; transcriptions queue for `num_workers` threads."""
+
+    def __init__(self, settings: AsrSettings, model_dir: Path, hotwords: list[str]) -> None:
+        self.settings = settings
+        self.model_dir = model_dir
+        self.hotwords = " ".join(hotwords) or None
+        self._model: Any = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, settings.num_workers), thread_name_prefix="asr"
+        )
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is ready for calls."""
+        return self._model is not None
+
+    def load(self) -> float:
+        """Loads the model (blocking: call it in a thread); returns the seconds it took."""
+        from faster_whisper import WhisperModel
+
+        started = time.perf_counter()
+        try:
+            self._model = WhisperModel(
+                str(self.model_dir),
+                device=self.settings.device,
+                compute_type=self.settings.compute_type,
+                cpu_threads=self.settings.cpu_threads,
+                num_workers=max(1, self.settings.num_workers),
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(
+                f"cannot load the Whisper model from {self.model_dir}: {exc}. "
+                "Run `voicebot models prepare --force` or set VOICEBOT_ASR_MODEL_PATH."
+            ) from exc
+        # one tiny warm-up so the first caller does not pay for lazy initialisation
+        self._transcribe_blocking(np.zeros(16000, dtype=np.int16), self.settings.language)
+        return time.perf_counter() - started
+
+    async def transcribe(self, pcm: Pcm16, language: str | None = None) -> Transcript:
+        """Transcribes 16 kHz PCM without blocking the event loop."""
+        if self._model is None:
+            raise AsrError("the Whisper model is not loaded yet")
+        submitted = time.perf_counter()
+        loop = asyncio.get_running_loop()
+
+        def job() -> tuple[float, Transcript]:
+            started = time.perf_counter()
+            return started, self._transcribe_blocking(pcm, language or self.settings.language)
+
+        try:
+            started, result = await loop.run_in_executor(self._pool, job)
+        except (RuntimeError, ValueError) as exc:
+            raise AsrError(f"Whisper failed: {exc}") from exc
+        done = time.perf_counter()
+        return Transcript(
+            text=result.text,
+            language=result.language,
+            confidence=result.confidence,
+            no_speech_prob=result.no_speech_prob,
+            queue_ms=(started - submitted) * 1000,
+            asr_ms=(done - started) * 1000,
+        )
+
+    def _transcribe_blocking(self, pcm: Pcm16, language: str) -> Transcript:
+        """Runs Whisper and consumes its segment generator (worker thread only)."""
+        audio = pcm.astype(np.float32) / 32768.0
+        seconds = len(audio) / 16000
+        segments, info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=self.settings.beam_size,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            hotwords=self.hotwords,
+            max_new_tokens=int(10 * seconds + 10),
+        )
+        texts: list[str] = []
+        logprob_sum = 0.0
+        tokens = 0
+        no_speech = 1.0
+        for segment in segments:
+            texts.append(segment.text.strip())
+            n = max(1, len(segment.tokens))
+            logprob_sum += segment.avg_logprob * n
+            tokens += n
+            no_speech = min(no_speech, segment.no_speech_prob)
+        text = " ".join(t for t in texts if t).strip()
+        confidence = math.exp(logprob_sum / tokens) if tokens else 0.0
+        if not text or any(h in text.lower() for h in HALLUCINATIONS):
+            text = ""
+        return Transcript(text, info.language, confidence, no_speech if tokens else 1.0, 0.0, 0.0)
+
+    def close(self) -> None:
+        """Stops the worker threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Call records: calls and their turns, in SQLite by default."""

@@ -1,0 +1,1 @@
+"""asyncio adapters between the wire and the per-call pipeline."""

@@ -1,0 +1,123 @@
+"""Twilio Media Streams over an aiohttp WebSocket: wire <-> CallSession.
+
+Malformed input closes that one connection with the protocol's close code and a logged
+reason; nothing is raised into the server, so other calls are unaffected.
+"""
+
+from __future__ import annotations
+
+import logging
+import aiohttp
+from aiohttp import web
+
+from voicebot.audio.resample import Pcm16
+from voicebot.errors import ProtocolError
+from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
+from voicebot.protocol.media import twilio
+from voicebot.web.gateway import GATEWAY, Gateway
+
+
+log = logging.getLogger(__name__)
+
+CLOSE_TRY_AGAIN_LATER = 1013  # overload or models still loading
+
+
+class TwilioSink:
+    """Sends bot audio, marks and clear messages to the far end of one stream."""
+
+    sample_rate = twilio.SAMPLE_RATE
+
+    def __init__(self, ws: web.WebSocketResponse, stream_sid: str) -> None:
+        self._ws = ws
+        self._sid = stream_sid
+        self.closed_reason: str | None = None
+
+    async def send_audio(self, frame: Pcm16) -> None:
+        """One 20 ms u-law media message."""
+        if not self._ws.closed:
+            await self._ws.send_str(twilio.media_message(self._sid, ulaw_encode(frame)))
+
+    async def send_mark(self, name: str) -> None:
+        """A mark after each bot utterance; Twilio echoes it once played."""
+        if not self._ws.closed:
+            await self._ws.send_str(twilio.mark_message(self._sid, name))
+
+    async def clear(self) -> None:
+        """Drops audio Twilio has buffered (barge-in)."""
+        if not self._ws.closed:
+            await self._ws.send_str(twilio.clear_message(self._sid))
+
+    async def close(self, reason: str) -> None:
+        """Ends the stream; the telephony platform continues (e.g. its transfer TwiML)."""
+        self.closed_reason = reason
+        if not self._ws.closed:
+            await self._ws.close(code=aiohttp.WSCloseCode.OK, message=reason.encode()[:120])
+
+
+async def handle_twilio_stream(request: web.Request) -> web.WebSocketResponse:
+    """GET /media/twilio: one bidirectional Twilio media stream."""
+    gateway: Gateway = request.app[GATEWAY]
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=256 * 1024)
+    await ws.prepare(request)
+    peer = request.remote
+    refusal = gateway.admission_refusal()
+    if refusal is not None:
+        log.warning("refusing media stream from %s: %s", peer, refusal)
+        gateway.metrics["calls_refused"] += 1
+        await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=refusal.encode())
+        return ws
+    protocol = twilio.TwilioSession()
+    session: CallSession | None = None
+    end_reason = "hangup"
+    try:
+        async for msg in ws:
+            if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                break
+            event = protocol.receive(msg.data)
+            if isinstance(event, twilio.Start):
+                session = await _start_call(gateway, ws, event)
+            elif session is None:
+                continue  # `connected` before `start`
+            elif isinstance(event, twilio.Media):
+                if event.track in ("inbound", "inbound_track"):
+                    await session.feed_audio(ulaw_decode(event.payload))
+            elif isinstance(event, twilio.Dtmf):
+                session.feed_dtmf(event.digit)
+            elif isinstance(event, twilio.Stop):
+                break
+            if session is not None and session.ended.is_set():
+                end_reason = "bot_ended"
+                break
+    except ProtocolError as exc:
+        log.warning("closing media stream from %s: %s (code %d)", peer, exc.reason, exc.status)
+        gateway.metrics["protocol_errors"] += 1
+        end_reason = "protocol_error"
+        await ws.close(code=exc.status, message=exc.reason.encode()[:120])
+    finally:
+        if session is not None:
+            await session.finish(end_reason)
+            gateway.call_ended(session)
+        if not ws.closed:
+            await ws.close()
+    return ws
+
+
+async def _start_call(gateway: Gateway, ws: web.WebSocketResponse, start: twilio.Start) -> CallSession:
+    """Creates the call's pipeline from the stream's start message."""
+    params = start.custom_parameters
+    language = params.get("language", gateway.settings.language)
+    if language not in ("de", "en"):
+        language = gateway.settings.language
+    info = CallInfo(
+        call_id=start.call_sid,
+        transport="twilio",
+        language=language,
+        caller=params.get("caller") or params.get("from") or None,
+        stream_id=start.stream_sid,
+    )
+    session = CallSession(info, TwilioSink(ws, start.stream_sid), gateway.services)
+    gateway.call_started(session)
+    await session.start()
+    log.info("call %s started (stream %s, caller %s)", info.call_id, info.stream_id, info.caller)
+    return session

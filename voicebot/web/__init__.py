@@ -1,0 +1,1 @@
+"""HTTP side of the gateway: app factory, API, health, media endpoints."""

@@ -1,0 +1,77 @@
+"""aiohttp application factory: health, call-record API, media endpoints."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from voicebot.config import Settings
+from voicebot.store.calls import call_to_json
+from voicebot.transports.twilio_ws import handle_twilio_stream
+from voicebot.web.gateway import GATEWAY, Gateway
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """/api/* needs `Authorization: Bearer $VOICEBOT_API_TOKEN`; without a token set, 401."""
+    if request.path.startswith("/api/"):
+        token = request.app[GATEWAY].settings.api_token
+        header = request.headers.get("Authorization", "")
+        given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        if not token or not given or not hmac.compare_digest(given, token):
+            raise web.HTTPUnauthorized(
+                text='{"error": "missing or wrong bearer token"}',
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="voicebot"'},
+            )
+    return await handler(request)
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /health: 200 when models are loaded and Rasa answers, else 503; details in JSON."""
+    healthy, body = await request.app[GATEWAY].health()
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def get_call(request: web.Request) -> web.Response:
+    """GET /api/calls/{call_id}: the call record with every turn."""
+    call = await request.app[GATEWAY].store.get_call(request.match_info["call_id"])
+    if call is None:
+        raise web.HTTPNotFound(text='{"error": "no such call"}', content_type="application/json")
+    return web.json_response(call_to_json(call))
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    """GET /api/calls: the latest calls, newest first."""
+    try:
+        limit = min(500, max(1, int(request.query.get("limit", "50"))))
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text="limit must be an integer") from exc
+    return web.json_response(await request.app[GATEWAY].store.list_calls(limit))
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Builds the gateway application; models load after start-up, /health tells when ready."""
+    app = web.Application(middlewares=[api_auth])
+    gateway = Gateway(settings)
+    app[GATEWAY] = gateway
+
+    async def on_startup(_: web.Application) -> None:
+        await gateway.startup()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await gateway.shutdown()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/calls", list_calls)
+    app.router.add_get("/api/calls/{call_id}", get_call)
+    app.router.add_get("/media/twilio", handle_twilio_stream)
+    return app

@@ -1,0 +1,170 @@
+"""The gateway's state: shared services, model loading, live calls, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from voicebot.config import Settings
+from voicebot.errors import VoicebotError
+from voicebot.pipeline.call import CallSession
+from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
+from voicebot.pipeline.services import Services
+from voicebot.services import models
+from voicebot.services.asr import AsrService
+from voicebot.services.dialogue import RasaClient
+from voicebot.services.hotwords import extract_hotwords
+from voicebot.services.tts import TtsService
+from voicebot.store.calls import CallStore
+
+log = logging.getLogger(__name__)
+PROMPT_RATE = 16000
+
+
+class Gateway:
+    """Owns everything that outlives a single call."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = CallStore(settings.db_path)
+        self.metrics: Counter[str] = Counter()
+        self.calls: dict[str, CallSession] = {}
+        self.load_times: dict[str, float] = {}
+        self.model_state = "loading"
+        self.model_error: str | None = None
+        self.model_sources: dict[str, str] = {}
+        self._http: aiohttp.ClientSession | None = None
+        self._services: Services | None = None
+        self._loader: asyncio.Task[None] | None = None
+
+    @property
+    def services(self) -> Services:
+        """The loaded services (only valid once `model_state == 'ready'`)."""
+        if self._services is None:
+            raise VoicebotError("models are not loaded yet")
+        return self._services
+
+    async def startup(self) -> None:
+        """Opens the store and the Rasa client; models load in the background."""
+        try:
+            await self.store.open()
+        except OSError as exc:
+            raise VoicebotError(
+                f"cannot open the call database {self.settings.db_path}: {exc}. "
+                "Check VOICEBOT_DATABASE_PATH, free disk space and permissions."
+            ) from exc
+        self._http = aiohttp.ClientSession()
+        self.rasa = RasaClient(self._http, self.settings.rasa)
+        self._loader = asyncio.create_task(self._load_models())
+
+    async def _load_models(self) -> None:
+        """Resolves and loads Whisper, the voices, the VAD and the fixed prompts, in threads."""
+        try:
+            self._services = await asyncio.to_thread(self._load_blocking)
+            self.model_state = "ready"
+            log.info(
+                "models ready: %s",
+                ", ".join(f"{k} {v:.2f} s" for k, v in self.load_times.items()),
+            )
+        except Exception as exc:  # noqa: BLE001 - reported through /health and the log
+            self.model_state = "failed"
+            self.model_error = str(exc)
+            log.error("loading the models failed: %s", exc)
+
+    def _load_blocking(self) -> Services:
+        s = self.settings
+        asr_model = models.resolve_asr_model(s)
+        voices = {lang: models.resolve_tts_voice(s, lang) for lang in ("de", "en")}
+        for role, resolved in [("asr", asr_model), *((f"tts-{k}", v) for k, v in voices.items())]:
+            self.model_sources[role] = f"{resolved.engine} from {resolved.source}"
+            log.info("%s: %s (%s)", role, resolved.description, resolved.source)
+            if resolved.warning:
+                log.warning("%s", resolved.warning)
+        nlu_dir = s.rasa.project_dir / "data"
+        hotwords = extract_hotwords(nlu_dir, s.asr.hotwords_limit) if nlu_dir.is_dir() else []
+        asr = AsrService(s.asr, asr_model.path or s.model_cache_dir, hotwords)
+        self.load_times["asr"] = asr.load()
+        tts = TtsService(s.tts, voices)
+        self.load_times["tts"] = tts.load()
+        started = time.perf_counter()
+        from voicebot.audio.vad import SileroVad
+
+        vad = SileroVad()
+        self.load_times["vad"] = time.perf_counter() - started
+        started = time.perf_counter()
+        audio = {
+            (name, lang): tts.synthesize_blocking(text, lang, PROMPT_RATE)
+            for lang, texts in PROMPT_TEXTS.items()
+            for name, text in texts.items()
+        }
+        self.load_times["prompts"] = time.perf_counter() - started
+        prompts = Prompts(PROMPT_RATE, audio)
+        return Services(s, asr, tts, self.rasa, self.store, vad, prompts)
+
+    async def shutdown(self) -> None:
+        """Ends live calls, then closes clients, pools and the store."""
+        for session in list(self.calls.values()):
+            await session.finish("gateway_shutdown")
+        if self._loader is not None and not self._loader.done():
+            self._loader.cancel()
+        if self._http is not None:
+            await self._http.close()
+        if self._services is not None:
+            self._services.asr.close()
+            self._services.vad_pool.shutdown(wait=False)
+        await self.store.close()
+
+    # ---- calls -----------------------------------------------------------------------------
+    def admission_refusal(self) -> str | None:
+        """Why a new call cannot be taken now, or None."""
+        if self.model_state != "ready":
+            return f"models {self.model_state}, try again later"
+        if len(self.calls) >= self.settings.max_calls:
+            return f"maximum of {self.settings.max_calls} concurrent calls reached"
+        return None
+
+    def call_started(self, session: CallSession) -> None:
+        self.calls[session.info.call_id] = session
+        self.metrics["calls_started"] += 1
+
+    def call_ended(self, session: CallSession) -> None:
+        self.calls.pop(session.info.call_id, None)
+        self.metrics["calls_ended"] += 1
+
+    # ---- health ----------------------------------------------------------------------------
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Each component's state; healthy only when models are loaded and Rasa answers."""
+        rasa_ok, actions_ok, db_ok = await asyncio.gather(
+            self.rasa.ready(), self.rasa.actions_ready(), self.store.ping()
+        )
+        components: dict[str, Any] = {
+            "models": {"state": self.model_state, "sources": self.model_sources},
+            "rasa": {"state": "up" if rasa_ok else "down", "url": self.settings.rasa.url},
+            "actions": {
+                "state": "up" if actions_ok else "down",
+                "url": self.settings.rasa.actions_url,
+            },
+            "database": {"state": "up" if db_ok else "down", "path": str(self.settings.db_path)},
+        }
+        if self.model_error:
+            components["models"]["error"] = self.model_error
+        if self.load_times:
+            components["models"]["load_seconds"] = {
+                k: round(v, 3) for k, v in self.load_times.items()
+            }
+        healthy = self.model_state == "ready" and rasa_ok and db_ok
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "components": components,
+            "active_calls": len(self.calls),
+        }
+        return healthy, body
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
