@@ -75,6 +75,8 @@ class RasaSettings:
     token: str = "voicebot-local-rasa-token"  # Rasa's --auth-token, for the tracker API
     actions_url: str = "http://127.0.0.1:5055"
     project_dir: Path = Path("rasa_project")
+    venv: Path = Path(".venv-rasa")  # the Python 3.10 virtualenv holding Rasa
+    model_name: str = "voicebot"  # models/<model_name>.tar.gz inside project_dir
     timeout_s: float = 8.0  # deadline of one dialogue turn
     call_start_message: str = "/call_start"
 

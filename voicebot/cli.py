@@ -1,0 +1,133 @@
+"""The `voicebot` command: serve, stack, train, call, models, config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from voicebot.config import Settings, describe_settings, load_settings
+from voicebot.errors import VoicebotError
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from voicebot.tokens import token_file, with_api_token
+    from voicebot.web.app import create_app
+
+    if not settings.api_token:
+        settings = with_api_token(settings)
+        logging.getLogger("voicebot").info(
+            "VOICEBOT_API_TOKEN is not set: the API token is in %s", token_file(settings)
+        )
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, print=None,
+        access_log=None, shutdown_timeout=5,
+    )  # fmt: skip
+    return 0
+
+
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.stack import run_stack
+    from voicebot.tokens import with_api_token
+
+    with_api_token(settings)  # generated once, so the gateway and `voicebot call` share it
+    return asyncio.run(run_stack(settings))
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.rasa_train import train_if_changed
+
+    train_if_changed(settings.rasa, force=args.force)
+    return 0
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.caller import format_dialogue, load_caller_audio, place_call, save_wav
+
+    url = args.url or f"ws://{settings.host}:{settings.port}/media/twilio"
+    utterances = [load_caller_audio(Path(p)) for p in args.audio]
+    from voicebot.tokens import read_api_token
+
+    token = args.token or read_api_token(settings)
+    result = asyncio.run(
+        place_call(
+            url, utterances, caller=args.caller, language=args.language, api_token=token,
+            dtmf=args.dtmf,
+        )
+    )  # fmt: skip
+    if args.record:
+        save_wav(Path(args.record), result.bot_audio)
+    if result.close_code not in (None, 1000):
+        print(f"the gateway closed the stream: {result.close_code} {result.close_reason}",
+              file=sys.stderr)  # fmt: skip
+    if result.record is None:
+        print("no call record: set VOICEBOT_API_TOKEN (or --token) to read it from the API",
+              file=sys.stderr)  # fmt: skip
+        return 0 if result.close_code in (None, 1000) else 1
+    if args.json:
+        print(json.dumps(result.record, ensure_ascii=False, indent=2))
+    else:
+        print(format_dialogue(result.record))
+    return 0
+
+
+def _config(args: argparse.Namespace, settings: Settings) -> int:
+    rows = describe_settings(settings)
+    width = max(len(r[0]) for r in rows)
+    for env, _key, value in rows:
+        print(f"{env:<{width}}  {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicebot", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML config file (default ./voicebot.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the gateway (HTTP, media WebSocket)")
+    p.set_defaults(func=_serve)
+    p = sub.add_parser("stack", help="run action server, Rasa and gateway together (make run)")
+    p.set_defaults(func=_stack)
+    p = sub.add_parser("train", help="train the Rasa model if its data or config changed")
+    p.add_argument("--force", action="store_true", help="train even if nothing changed")
+    p.set_defaults(func=_train)
+    p = sub.add_parser("call", help="call the hotline with WAV files and print the dialogue")
+    p.add_argument("audio", nargs="+", help="WAV files, one caller utterance each")
+    p.add_argument("--url", help="media WebSocket URL (default from the settings)")
+    p.add_argument("--record", help="write what the bot said to this WAV file")
+    p.add_argument("--json", action="store_true", help="print the call record as JSON")
+    p.add_argument("--dtmf", help="DTMF keys to press after the last utterance")
+    p.add_argument("--caller", default="+492140000000", help="caller number sent to the bot")
+    p.add_argument("--language", default="de", choices=["de", "en"])
+    p.add_argument("--token", help="API token (default VOICEBOT_API_TOKEN)")
+    p.set_defaults(func=_call)
+    p = sub.add_parser("config", help="show every setting with its environment variable")
+    p.set_defaults(func=_config)
+    try:
+        from voicebot.cli_models import add_models_parser
+
+        add_models_parser(sub)
+    except ImportError:  # pragma: no cover
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        logging.basicConfig(
+            level=os.environ.get("VOICEBOT_LOG_LEVEL", settings.log_level).upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return int(args.func(args, settings))
+    except VoicebotError as exc:
+        print(f"voicebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
