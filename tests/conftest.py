@@ -1,0 +1,106 @@
+"""Shared fixtures: the fixture manifest, ../shared, and one real hotline stack per session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support import FIXTURES, ROOT, SHARED, Stack, stack_env
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"the stack exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the stack was not healthy after {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the checkout (design docs, SIP torture messages, peer configs)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: these tests need the shared test data beside the repo")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def manifest() -> list[dict[str, Any]]:
+    """The audio fixture manifest."""
+    data = yaml.safe_load((FIXTURES / "manifest.yml").read_text(encoding="utf-8"))
+    clips = data["clips"] if isinstance(data, dict) else data
+    return list(clips)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real stack (action server, Rasa, gateway) started once via `voicebot stack`."""
+    data_dir = tmp_path_factory.mktemp("stack")
+    env = stack_env(data_dir)
+    log = data_dir / "stack.out"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voicebot", "stack"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    port = env["VOICEBOT_PORT"]
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/health", proc, log, timeout=300)
+        yield Stack(
+            media_url=f"ws://127.0.0.1:{port}/media/twilio",
+            http_url=f"http://127.0.0.1:{port}",
+            token=env["VOICEBOT_API_TOKEN"],
+            data_dir=data_dir,
+            proc=proc,
+            env=env,
+        )
+    finally:
+        children = _child_pids(proc.pid)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        left = [pid for pid in children if _alive(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, f"`voicebot stack` left processes behind after SIGTERM: {left}"
+
+
+def _child_pids(pid: int) -> list[int]:
+    """Direct children of a process (the supervised action server, Rasa and gateway)."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purposes
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"

@@ -1,0 +1,55 @@
+"""Parsing Rasa's REST-channel replies, and the hot words taken from the NLU data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voicebot.services.dialogue import BotMessage, DialogueError, parse_webhook_reply
+from voicebot.services.hotwords import extract_hotwords
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ([], []),
+        ([{"recipient_id": "c", "text": " Hallo. "}], [BotMessage("Hallo.")]),
+        (
+            [
+                {
+                    "recipient_id": "c",
+                    "text": "Ich verbinde.",
+                    "custom": {"handoff": {"reason": "x"}},
+                }
+            ],
+            [BotMessage("Ich verbinde.", {"handoff": {"reason": "x"}})],
+        ),
+        ([{"recipient_id": "c", "custom": {"hangup": True}}], [BotMessage(None, {"hangup": True})]),
+        ([{"recipient_id": "c", "image": "x.png"}], [BotMessage(None)]),
+    ],
+)
+def test_webhook_replies(payload: Any, expected: list[BotMessage]) -> None:
+    assert parse_webhook_reply(payload) == expected
+
+
+@pytest.mark.parametrize("payload", [{"text": "x"}, ["x"], [{"text": 3}], None])
+def test_junk_replies_are_dialogue_errors(payload: Any) -> None:
+    with pytest.raises(DialogueError):
+        parse_webhook_reply(payload)
+
+
+def test_hotwords_are_domain_nouns_by_frequency(tmp_path: Path) -> None:
+    (tmp_path / "nlu.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: a\n  examples: |\n'
+        "    - Wann hat das Bürgerbüro geöffnet?\n    - Öffnungszeiten vom Bürgerbüro\n"
+        "    - Ich brauche einen [Personalausweis](document)\n"
+        "- lookup: office\n  examples: |\n    - Standesamt\n",
+        encoding="utf-8",
+    )
+    words = extract_hotwords(tmp_path, limit=10)
+    assert words[0] == "Standesamt"  # lookup entries weigh more
+    assert {"Bürgerbüro", "Öffnungszeiten", "Personalausweis"} <= set(words)
+    assert "Wann" not in words and "Ich" not in words
+    assert len(extract_hotwords(tmp_path, limit=2)) == 2
