@@ -25,7 +25,8 @@ def test_stop_all_ends_children_and_their_children(
 ) -> None:
     pidfile = tmp_path / "grandchild.pid"
     # one child that ignores SIGTERM and one that spawns a grandchild
-    stubborn = "trap '' TERM; while true; do sleep 0.1; done"
+    ready = tmp_path / "stubborn.ready"
+    stubborn = f"trap '' TERM; touch {ready}; while true; do sleep 0.1; done"
     spawner = f"sleep 300 & echo $! > {pidfile}; wait"
     children = [
         Child("stubborn", ["bash", "-c", stubborn], tmp_path, dict(os.environ), tmp_path / "a.log"),
@@ -36,7 +37,7 @@ def test_stop_all_ends_children_and_their_children(
         for child in children:
             await _start(child)
         for _ in range(50):
-            if pidfile.exists() and pidfile.read_text().strip():
+            if ready.exists() and pidfile.exists() and pidfile.read_text().strip():
                 break
             await asyncio.sleep(0.1)
         pids = [c.proc.pid for c in children if c.proc] + [int(pidfile.read_text())]
