@@ -62,8 +62,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "voicebot", "stack"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     port = env["VOICEBOT_PORT"]
     try:
         _wait_healthy(f"http://127.0.0.1:{port}/health", proc, log, timeout=300)

@@ -26,9 +26,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "VOICEBOT_API_TOKEN is not set: the API token is in %s", token_file(settings)
         )
     web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None,
-        access_log=None, shutdown_timeout=5,
-    )  # fmt: skip
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=5,
+    )
     return 0
 
 
@@ -57,18 +61,26 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     token = args.token or read_api_token(settings)
     result = asyncio.run(
         place_call(
-            url, utterances, caller=args.caller, language=args.language, api_token=token,
+            url,
+            utterances,
+            caller=args.caller,
+            language=args.language,
+            api_token=token,
             dtmf=args.dtmf,
         )
-    )  # fmt: skip
+    )
     if args.record:
         save_wav(Path(args.record), result.bot_audio)
     if result.close_code not in (None, 1000):
-        print(f"the gateway closed the stream: {result.close_code} {result.close_reason}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"the gateway closed the stream: {result.close_code} {result.close_reason}",
+            file=sys.stderr,
+        )
     if result.record is None:
-        print("no call record: set VOICEBOT_API_TOKEN (or --token) to read it from the API",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "no call record: set VOICEBOT_API_TOKEN (or --token) to read it from the API",
+            file=sys.stderr,
+        )
         return 0 if result.close_code in (None, 1000) else 1
     if args.json:
         print(json.dumps(result.record, ensure_ascii=False, indent=2))

@@ -49,7 +49,9 @@ class TtsSettings:
 
     voice_de: Path | None = None  # a Piper .onnx (its .onnx.json beside it)
     voice_en: Path | None = None
-    german_fallback: str = "auto"  # auto | espeak | piper-joe: used when no German Piper voice exists
+    german_fallback: str = (
+        "auto"  # auto | espeak | piper-joe: used when no German Piper voice exists
+    )
     espeak_voice: str = "de"
     espeak_speed: int = 150  # words per minute
     length_scale: float = 1.0  # Piper speaking rate: >1 is slower
@@ -156,11 +158,15 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
                 raise ValueError(f"not an integer: {value!r}")
             return annotation(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}. Fix the value in the config file or environment.") from exc
+        raise ConfigError(
+            f"{where}: {exc}. Fix the value in the config file or environment."
+        ) from exc
     raise ConfigError(f"{where}: unsupported setting type {annotation!r}")
 
 
-def _build(cls: type, table: Mapping[str, Any], env: Mapping[str, str], prefix: str, where: str) -> Any:
+def _build(
+    cls: type, table: Mapping[str, Any], env: Mapping[str, str], prefix: str, where: str
+) -> Any:
     """Builds one settings dataclass from its TOML table and the environment."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
@@ -191,7 +197,9 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError(f"config file {path} does not exist; create it or unset VOICEBOT_CONFIG") from exc
+            raise ConfigError(
+                f"config file {path} does not exist; create it or unset VOICEBOT_CONFIG"
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     where = str(path) if path else "defaults"
@@ -201,12 +209,12 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: [{name}] must be a table")
         sections[name] = _build(cls, table, env, f"{ENV_PREFIX}{name.upper()}_", f"{where}[{name}]")
-    top = _build(Settings, data, env, ENV_PREFIX, where)
+    top: Settings = _build(Settings, data, env, ENV_PREFIX, where)
     return dataclasses.replace(top, **sections)
 
 
 def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
-    """(environment variable, file key, effective value) for every setting, for docs and `voicebot config`."""
+    """(environment variable, file key, effective value) of every setting, for `voicebot config`."""
     rows: list[tuple[str, str, str]] = []
     for f in dataclasses.fields(Settings):
         if f.name in SECTIONS:
@@ -218,5 +226,7 @@ def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
         section = getattr(settings, name)
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
-            rows.append((f"{ENV_PREFIX}{name.upper()}_{f.name.upper()}", f"[{name}] {f.name}", str(value)))
+            rows.append(
+                (f"{ENV_PREFIX}{name.upper()}_{f.name.upper()}", f"[{name}] {f.name}", str(value))
+            )
     return rows

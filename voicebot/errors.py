@@ -1,4 +1,5 @@
 """One error hierarchy for the gateway; protocol errors carry the status to answer with."""
+
 from __future__ import annotations
 
 
@@ -7,7 +8,7 @@ class VoicebotError(Exception):
 
 
 class ProtocolError(VoicebotError):
-    """A peer sent something malformed; `status` is the code to answer with (SIP status or WebSocket close code)."""
+    """A peer sent something malformed; `status` is the SIP status or WebSocket close code."""
 
     def __init__(self, reason: str, status: int = 400) -> None:
         super().__init__(reason)

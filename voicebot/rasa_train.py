@@ -65,19 +65,36 @@ def train_if_changed(settings: RasaSettings, force: bool = False) -> bool:
     """Trains when the fingerprint differs from the last training; returns whether it trained."""
     project = settings.project_dir
     if not (project / "config.yml").is_file():
-        raise ConfigError(f"{project} is not a Rasa project (no config.yml); set VOICEBOT_RASA_PROJECT_DIR")
+        raise ConfigError(
+            f"{project} is not a Rasa project (no config.yml); set VOICEBOT_RASA_PROJECT_DIR"
+        )
     fingerprint = training_fingerprint(project)
     stamp = project / "models" / f"{settings.model_name}.fingerprint"
     model = model_path(settings)
-    if not force and model.is_file() and stamp.is_file() and stamp.read_text().strip() == fingerprint:
+    if (
+        not force
+        and model.is_file()
+        and stamp.is_file()
+        and stamp.read_text().strip() == fingerprint
+    ):
         print(f"Rasa model {model} is up to date.", file=sys.stderr)
         return False
     print("Training the Rasa model (data or config changed) ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     cmd = [
-        str(rasa_executable(settings).resolve()), "train", "--fixed-model-name", settings.model_name,
-        "--out", "models", "--domain", "domain", "--config", "config.yml", "--data", "data",
-    ]  # fmt: skip
+        str(rasa_executable(settings).resolve()),
+        "train",
+        "--fixed-model-name",
+        settings.model_name,
+        "--out",
+        "models",
+        "--domain",
+        "domain",
+        "--config",
+        "config.yml",
+        "--data",
+        "data",
+    ]
     result = subprocess.run(cmd, cwd=project, env=rasa_env(), check=False)
     if result.returncode != 0 or not model.is_file():
         raise VoicebotError(

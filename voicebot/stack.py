@@ -65,21 +65,41 @@ def build_children(settings: Settings) -> list[Child]:
         Child(
             "actions",
             [exe, "run", "actions", "--actions", "actions", "--port", str(_port(rasa.actions_url))],
-            rasa.project_dir, rasa_env(rasa_vars), logs / "actions.log",
+            rasa.project_dir,
+            rasa_env(rasa_vars),
+            logs / "actions.log",
         ),
         Child(
             "rasa",
-            [exe, "run", "--enable-api", "--auth-token", rasa.token, "--model", str(model.resolve()),
-             "--interface", host, "--port", str(_port(rasa.url)), "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml"],
-            rasa.project_dir, rasa_env(rasa_vars), logs / "rasa.log",
+            [
+                exe,
+                "run",
+                "--enable-api",
+                "--auth-token",
+                rasa.token,
+                "--model",
+                str(model.resolve()),
+                "--interface",
+                host,
+                "--port",
+                str(_port(rasa.url)),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
+            rasa.project_dir,
+            rasa_env(rasa_vars),
+            logs / "rasa.log",
         ),
         Child(
             "gateway",
             [sys.executable, "-m", "voicebot", "serve"],
-            Path.cwd(), {**os.environ, "PYTHONUNBUFFERED": "1"}, logs / "gateway.log",
+            Path.cwd(),
+            {**os.environ, "PYTHONUNBUFFERED": "1"},
+            logs / "gateway.log",
         ),
-    ]  # fmt: skip
+    ]
 
 
 async def _start(child: Child) -> None:
@@ -147,8 +167,12 @@ async def _wait_ready(settings: Settings, children: list[Child], stop: asyncio.E
                     body = await resp.json(content_type=None)
                     parts = body.get("components", {})
                     state = ", ".join(f"{k}: {v.get('state')}" for k, v in parts.items())
-            print(f"\r  waiting for the hotline ({time.monotonic() - started:3.0f} s) {state}   ",
-                  end="", file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"\r  waiting for the hotline ({time.monotonic() - started:3.0f} s) {state}   ",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
             await asyncio.sleep(1.0)
     return False
 
@@ -163,16 +187,23 @@ async def run_stack(settings: Settings) -> int:
     try:
         for child in children:
             await _start(child)
-            print(f"started {child.name} (pid {child.proc.pid if child.proc else '?'}), "
-                  f"log {child.log}", file=sys.stderr)  # fmt: skip
+            print(
+                f"started {child.name} (pid {child.proc.pid if child.proc else '?'}), "
+                f"log {child.log}",
+                file=sys.stderr,
+            )
         ready = await _wait_ready(settings, children, stop)
         print(file=sys.stderr)
         if ready:
             media = f"ws://{settings.host}:{settings.port}/media/twilio"
-            print(f"Bürgertelefon is ready.\n  media stream (Twilio protocol): {media}\n"
-                  f"  health: http://{settings.host}:{settings.port}/health\n"
-                  f"  try:    .venv/bin/voicebot call audio_fixtures/oeffnungszeiten_buergerbuero.wav\n"
-                  "Press Ctrl-C to stop.", flush=True)  # fmt: skip
+            print(
+                f"Bürgertelefon is ready.\n  media stream (Twilio protocol): {media}\n"
+                f"  health: http://{settings.host}:{settings.port}/health\n"
+                "  try:    .venv/bin/voicebot call "
+                "audio_fixtures/oeffnungszeiten_buergerbuero.wav\n"
+                "Press Ctrl-C to stop.",
+                flush=True,
+            )
         elif not stop.is_set():
             print("the hotline did not become ready", file=sys.stderr)
         waits = [asyncio.create_task(c.proc.wait()) for c in children if c.proc]
@@ -181,8 +212,11 @@ async def run_stack(settings: Settings) -> int:
             await asyncio.wait([*waits, stopper], return_when=asyncio.FIRST_COMPLETED)
         for child in children:
             if child.proc and child.proc.returncode is not None and not stop.is_set():
-                print(f"{child.name} exited with {child.proc.returncode}; last lines of "
-                      f"{child.log}:\n{_tail(child.log)}", file=sys.stderr)  # fmt: skip
+                print(
+                    f"{child.name} exited with {child.proc.returncode}; last lines of "
+                    f"{child.log}:\n{_tail(child.log)}",
+                    file=sys.stderr,
+                )
         for task in [*waits, stopper]:
             task.cancel()
         return 0 if (ready and stop.is_set()) else 1

@@ -73,13 +73,17 @@ def test_two_simultaneous_calls_get_their_own_answers(
 
     async def both() -> tuple[CallResult, CallResult]:
         a = place_call(
-            stack.media_url, [load_caller_audio(FIXTURES / hours["file"])],
-            api_token=stack.token, caller="+492141111111",
-        )  # fmt: skip
+            stack.media_url,
+            [load_caller_audio(FIXTURES / hours["file"])],
+            api_token=stack.token,
+            caller="+492141111111",
+        )
         b = place_call(
-            stack.media_url, [load_caller_audio(FIXTURES / human["file"])],
-            api_token=stack.token, caller="+492142222222",
-        )  # fmt: skip
+            stack.media_url,
+            [load_caller_audio(FIXTURES / human["file"])],
+            api_token=stack.token,
+            caller="+492142222222",
+        )
         return await asyncio.gather(a, b)
 
     a, b = asyncio.run(both())

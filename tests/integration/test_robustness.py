@@ -70,10 +70,11 @@ def test_malformed_messages_close_only_their_connection(
     async def scenario() -> tuple[Any, dict[str, tuple[int | None, str]]]:
         good = asyncio.create_task(
             place_call(
-                stack.media_url, [load_caller_audio(FIXTURES / human["file"])],
+                stack.media_url,
+                [load_caller_audio(FIXTURES / human["file"])],
                 api_token=stack.token,
             )
-        )  # fmt: skip
+        )
         await asyncio.sleep(1.0)  # the good call is under way
         closes = {name: await _send_malformed(stack.media_url, name) for name in MALFORMED}
         return await good, closes
@@ -113,9 +114,12 @@ def gateway_without_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     env = stack_env(data_dir, VOICEBOT_RASA_URL=f"http://127.0.0.1:{free_port()}")
     log = open(data_dir / "gateway.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voicebot", "serve"], cwd=ROOT, env=env, stdout=log,
+        [sys.executable, "-m", "voicebot", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
         stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{env['VOICEBOT_PORT']}/health"
     try:
         deadline = time.monotonic() + 120
@@ -146,9 +150,10 @@ def test_dead_rasa_apologises_and_hands_off(
     url = f"ws://127.0.0.1:{env['VOICEBOT_PORT']}/media/twilio"
     entry = clip(manifest, "ask_opening_hours")
     result = asyncio.run(
-        place_call(url, [load_caller_audio(FIXTURES / entry["file"])],
-                   api_token=env["VOICEBOT_API_TOKEN"])
-    )  # fmt: skip
+        place_call(
+            url, [load_caller_audio(FIXTURES / entry["file"])], api_token=env["VOICEBOT_API_TOKEN"]
+        )
+    )
     record = result.record
     assert record is not None
     bot = turns(result, "bot")

@@ -19,8 +19,17 @@ def test_call_round_trip_keeps_turn_order_and_fields(tmp_path: Path) -> None:
         store = CallStore(tmp_path / "calls.db")
         await store.open()
         await store.start_call(CallRecord("CA1", "twilio", "de", utc_now(), caller="+49214"))
-        await store.add_turn(TurnRecord("CA1", 2, "caller", "Wann?", asr_confidence=0.8,
-                                        intent="ask_opening_hours", asr_ms=600.0))  # fmt: skip
+        await store.add_turn(
+            TurnRecord(
+                "CA1",
+                2,
+                "caller",
+                "Wann?",
+                asr_confidence=0.8,
+                intent="ask_opening_hours",
+                asr_ms=600.0,
+            )
+        )
         await store.add_turn(TurnRecord("CA1", 1, "bot", "Guten Tag"))
         await store.end_call("CA1", "handoff", "buergerbuero", "caller_request")
         call = await store.get_call("CA1")

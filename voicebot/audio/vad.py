@@ -71,7 +71,9 @@ class VadStream:
     def probability(self, window: npt.NDArray[np.float32]) -> float:
         """Speech probability of one 512-sample float window in [-1, 1]."""
         frame = np.concatenate([self._context, window])[np.newaxis, :]
-        out, self._h, self._c = self._session.run(None, {"input": frame, "h": self._h, "c": self._c})
+        out, self._h, self._c = self._session.run(
+            None, {"input": frame, "h": self._h, "c": self._c}
+        )
         self._context = window[-CONTEXT:]
         return float(out.reshape(-1)[0])
 

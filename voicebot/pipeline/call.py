@@ -134,7 +134,9 @@ class CallSession:
                 turn.text, turn.asr_confidence = heard.text, round(heard.confidence, 3)
                 turn.asr_ms = round(heard.asr_ms, 1)
             except VoicebotError as exc:
-                log.warning("call %s: final partial utterance not transcribed: %s", self.info.call_id, exc)
+                log.warning(
+                    "call %s: final partial utterance not transcribed: %s", self.info.call_id, exc
+                )
         for seq in sorted(self._open):
             turn = self._open.pop(seq)
             if turn.speaker == "bot":

@@ -29,9 +29,7 @@ PROMPT_TEXTS: dict[str, dict[str, str]] = {
             "an artificial intelligence. Unfortunately there is a technical problem. "
             "I will connect you to a member of staff."
         ),
-        "fault": (
-            "Sorry, there is a technical problem. I will connect you to a member of staff."
-        ),
+        "fault": ("Sorry, there is a technical problem. I will connect you to a member of staff."),
         "filler": "One moment, please.",
     },
 }

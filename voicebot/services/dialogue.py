@@ -72,9 +72,7 @@ class RasaClient:
                 self._settings.timeout_s,
             )
         except asyncio.TimeoutError as exc:
-            raise DialogueError(
-                f"Rasa did not answer within {self._settings.timeout_s} s"
-            ) from exc
+            raise DialogueError(f"Rasa did not answer within {self._settings.timeout_s} s") from exc
         except (aiohttp.ClientError, json.JSONDecodeError) as exc:
             raise DialogueError(f"Rasa at {self._base} is unreachable: {exc}") from exc
         return parse_webhook_reply(payload)

@@ -60,10 +60,24 @@ CREATE INDEX IF NOT EXISTS calls_by_start ON calls(started_at);
 """
 
 TURN_FIELDS = (
-    "call_id", "seq", "speaker", "text", "started_at", "ended_at", "asr_confidence", "intent",
-    "intent_confidence", "endpointing_ms", "asr_queue_ms", "asr_ms", "dialogue_ms",
-    "tts_first_audio_ms", "interrupted", "complete", "dtmf",
-)  # fmt: skip
+    "call_id",
+    "seq",
+    "speaker",
+    "text",
+    "started_at",
+    "ended_at",
+    "asr_confidence",
+    "intent",
+    "intent_confidence",
+    "endpointing_ms",
+    "asr_queue_ms",
+    "asr_ms",
+    "dialogue_ms",
+    "tts_first_audio_ms",
+    "interrupted",
+    "complete",
+    "dtmf",
+)
 
 
 def utc_now() -> str:
@@ -180,8 +194,10 @@ class CallStore:
                 log.error(
                     "writing the call record to %s failed (%s); kept %d write(s) in memory and "
                     "will retry. Check free disk space and file permissions.",
-                    self.path, exc, len(self._backlog),
-                )  # fmt: skip
+                    self.path,
+                    exc,
+                    len(self._backlog),
+                )
 
         await self._run(job)
 
@@ -190,9 +206,15 @@ class CallStore:
         await self._write(
             "INSERT OR REPLACE INTO calls (call_id, stream_id, transport, caller, language, "
             "started_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (call.call_id, call.stream_id, call.transport, call.caller, call.language,
-             call.started_at),
-        )  # fmt: skip
+            (
+                call.call_id,
+                call.stream_id,
+                call.transport,
+                call.caller,
+                call.language,
+                call.started_at,
+            ),
+        )
 
     async def add_turn(self, turn: TurnRecord) -> None:
         """Stores one turn."""

@@ -7,6 +7,7 @@ reason; nothing is raised into the server, so other calls are unaffected.
 from __future__ import annotations
 
 import logging
+
 import aiohttp
 from aiohttp import web
 
@@ -16,7 +17,6 @@ from voicebot.pipeline.call import CallInfo, CallSession
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 from voicebot.protocol.media import twilio
 from voicebot.web.gateway import GATEWAY, Gateway
-
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,9 @@ async def handle_twilio_stream(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _start_call(gateway: Gateway, ws: web.WebSocketResponse, start: twilio.Start) -> CallSession:
+async def _start_call(
+    gateway: Gateway, ws: web.WebSocketResponse, start: twilio.Start
+) -> CallSession:
     """Creates the call's pipeline from the stream's start message."""
     params = start.custom_parameters
     language = params.get("language", gateway.settings.language)
