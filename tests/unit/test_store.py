@@ -86,3 +86,24 @@ def test_full_disk_keeps_writes_and_retries_them(tmp_path: Path, caplog) -> None
     assert len(data["turns"]) == 39  # type: ignore[arg-type]
     assert data["end_reason"] == "hangup"
     assert any("free disk space" in r.getMessage() for r in caplog.records)
+
+
+def test_gateway_retention_purge_by_moving_the_clock(tmp_path: Path) -> None:
+    from voicebot.config import Settings
+    from voicebot.web.gateway import Gateway
+
+    settings = Settings(data_dir=tmp_path, transcript_retention_days=30)
+
+    async def scenario() -> tuple[int, int, object]:
+        gateway = Gateway(settings)
+        await gateway.store.open()
+        await gateway.store.start_call(CallRecord("CA3", "twilio", "de", utc_now()))
+        now = datetime.now(timezone.utc)
+        kept = await gateway.purge_expired(now + timedelta(days=29))
+        purged = await gateway.purge_expired(now + timedelta(days=31))
+        left = await gateway.store.get_call("CA3")
+        await gateway.store.close()
+        return kept, purged, left
+
+    kept, purged, left = run(scenario())
+    assert (kept, purged, left) == (0, 1, None)

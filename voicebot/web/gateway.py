@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ from voicebot.store.calls import CallStore
 
 log = logging.getLogger(__name__)
 PROMPT_RATE = 16000
+PURGE_INTERVAL_S = 3600
 
 
 class Gateway:
@@ -42,6 +44,7 @@ class Gateway:
         self._http: aiohttp.ClientSession | None = None
         self._services: Services | None = None
         self._loader: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
 
     @property
     def services(self) -> Services:
@@ -62,6 +65,25 @@ class Gateway:
         self._http = aiohttp.ClientSession()
         self.rasa = RasaClient(self._http, self.settings.rasa)
         self._loader = asyncio.create_task(self._load_models())
+        self._purger = asyncio.create_task(self._purge_periodically())
+
+    async def purge_expired(self, now: datetime | None = None) -> int:
+        """Deletes call records older than the retention period; returns how many."""
+        now = now or datetime.now(timezone.utc)
+        cutoff = now - timedelta(days=self.settings.transcript_retention_days)
+        purged = await self.store.purge_older_than(cutoff)
+        if purged:
+            log.info("retention: deleted %d call record(s) older than %s", purged, cutoff.date())
+        return purged
+
+    async def _purge_periodically(self) -> None:
+        """Runs the retention purge at start-up and then every hour."""
+        while True:
+            try:
+                await self.purge_expired()
+            except Exception as exc:  # noqa: BLE001 - keep purging later; the log says why
+                log.error("retention purge failed: %s; will retry in an hour", exc)
+            await asyncio.sleep(PURGE_INTERVAL_S)
 
     async def _load_models(self) -> None:
         """Resolves and loads Whisper, the voices, the VAD and the fixed prompts, in threads."""
@@ -111,8 +133,9 @@ class Gateway:
         """Ends live calls, then closes clients, pools and the store."""
         for session in list(self.calls.values()):
             await session.finish("gateway_shutdown")
-        if self._loader is not None and not self._loader.done():
-            self._loader.cancel()
+        for task in (self._loader, self._purger):
+            if task is not None and not task.done():
+                task.cancel()
         if self._http is not None:
             await self._http.close()
         if self._services is not None:
