@@ -80,6 +80,7 @@ class RasaSettings:
     venv: Path = Path(".venv-rasa")  # the Python 3.10 virtualenv holding Rasa
     model_name: str = "voicebot"  # models/<model_name>.tar.gz inside project_dir
     timeout_s: float = 8.0  # deadline of one dialogue turn
+    filler_after_ms: int = 1500  # a slower answer is preceded by "Einen Moment bitte"
     call_start_message: str = "/call_start"
 
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -71,6 +72,11 @@ class _Spoken:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+async def _one_chunk(audio: Pcm16) -> AsyncIterator[Pcm16]:
+    """A fixed prompt as a one-chunk stream for `_play`."""
+    yield audio
+
+
 class CallSession:
     """The pipeline of one call; create it when the stream starts, `finish()` it at the end."""
 
@@ -93,6 +99,7 @@ class CallSession:
         self._dtmf_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._finished = False
+        self._filler_was_last = False
         self.ended = asyncio.Event()  # set when the bot decided to end the call
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -231,7 +238,7 @@ class CallSession:
             **meta,
         }
         started = time.perf_counter()
-        replies = await self._svc.rasa.send(self.info.call_id, text, metadata)
+        replies = await self._ask_with_filler(text, metadata)
         replied = time.perf_counter()
         tracker = asyncio.create_task(self._svc.rasa.tracker(self.info.call_id))
         if turn is not None:
@@ -259,6 +266,24 @@ class CallSession:
         else:
             tracker.cancel()
 
+    async def _ask_with_filler(self, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        """Asks Rasa; if it is slow, says "Einen Moment bitte" (not in two turns in a row)."""
+        request = asyncio.ensure_future(self._svc.rasa.send(self.info.call_id, text, metadata))
+        delay = self._settings.rasa.filler_after_ms / 1000
+        done, _ = await asyncio.wait({request}, timeout=delay)
+        played = False
+        if not done and not self._filler_was_last:
+            played = True
+            turn = self._new_turn("bot", self._svc.prompts.text("filler", self.language))
+            audio = self._svc.prompts.get("filler", self.language, self._sink.sample_rate)
+            await self._play(_one_chunk(audio), _Spoken(), turn)
+        try:
+            replies = await request
+        finally:
+            request.cancel()
+            self._filler_was_last = played
+        return replies
+
     def _apply_custom(self, custom: dict[str, Any]) -> None:
         """Acts on a bot message's custom payload (handoff, hangup, expect)."""
         if "handoff" in custom:
@@ -283,7 +308,7 @@ class CallSession:
         await self._play(chunks, spoken, turn)
         return spoken
 
-    async def _play(self, chunks: Any, spoken: _Spoken, turn: TurnRecord) -> None:
+    async def _play(self, chunks: AsyncIterator[Pcm16], spoken: _Spoken, turn: TurnRecord) -> None:
         """Paces audio chunks to the sink, stopping on barge-in; then closes the bot turn."""
         pacer = Pacer()
         self._interrupt.clear()
@@ -321,11 +346,8 @@ class CallSession:
         turn = self._new_turn("bot", self._svc.prompts.text(name, self.language))
         audio = self._svc.prompts.get(name, self.language, self._sink.sample_rate)
 
-        async def one_chunk() -> Any:
-            yield audio
-
         with contextlib.suppress(VoicebotError, ConnectionError):
-            await self._play(one_chunk(), _Spoken(), turn)
+            await self._play(_one_chunk(audio), _Spoken(), turn)
 
     # ---- records ---------------------------------------------------------------------------
     def _new_turn(self, speaker: str, text: str) -> TurnRecord:
