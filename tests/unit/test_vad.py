@@ -1,0 +1,112 @@
+"""Silero VAD endpointing on the audio fixtures, streamed the way a call delivers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.support import FIXTURES
+from voicebot.audio.resample import StreamResampler
+from voicebot.audio.vad import Segmenter, SileroVad, SpeechStarted, Utterance, VadEvent
+from voicebot.caller import load_caller_audio
+from voicebot.config import VadSettings
+from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
+
+RATE = 8000
+
+
+@pytest.fixture(scope="module")
+def vad() -> SileroVad:
+    return SileroVad()
+
+
+def stream(vad: SileroVad, pcm: np.ndarray, settings: VadSettings | None = None) -> list[VadEvent]:
+    """Feeds 8 kHz audio in 20 ms u-law frames, as a call does, then a second of silence."""
+    segmenter = Segmenter(vad.stream(), settings or VadSettings())
+    resampler = StreamResampler(RATE, 16000)
+    pcm = np.concatenate([pcm, np.zeros(RATE, dtype=np.int16)])
+    events: list[VadEvent] = []
+    for i in range(0, len(pcm), 160):
+        frame = ulaw_decode(ulaw_encode(pcm[i : i + 160]))
+        events += segmenter.push(resampler.process(frame))
+    return events
+
+
+def voiced_span_ms(pcm: np.ndarray) -> tuple[int, int]:
+    """First and last 10 ms block clearly above silence."""
+    blocks = pcm[: len(pcm) // 80 * 80].astype(np.float64).reshape(-1, 80)
+    loud = np.flatnonzero(np.sqrt((blocks**2).mean(axis=1)) > 500)
+    return int(loud[0]) * 10, int(loud[-1] + 1) * 10
+
+
+def test_each_fixture_is_one_utterance_covering_its_speech(
+    vad: SileroVad, manifest: list[dict[str, Any]]
+) -> None:
+    for entry in manifest:
+        pcm = load_caller_audio(FIXTURES / entry["file"])
+        events = stream(vad, pcm)
+        utterances = [e for e in events if isinstance(e, Utterance)]
+        assert len(utterances) == 1, f"{entry['file']}: {len(utterances)} utterances"
+        assert isinstance(events[0], SpeechStarted)
+        utt = utterances[0]
+        first, last = voiced_span_ms(pcm)
+        # stream times lag by the resampler's delay; allow for it and for window granularity
+        assert abs(utt.start_ms - first) <= 200, entry["file"]
+        assert abs(utt.speech_end_ms - last) <= 300, entry["file"]
+        assert utt.endpoint_ms - utt.speech_end_ms >= VadSettings().end_silence_ms
+        assert utt.duration_s * 1000 >= (last - first), "no speech was cut off"
+
+
+def test_silence_and_a_click_are_not_utterances(vad: SileroVad) -> None:
+    silence = np.zeros(RATE * 2, dtype=np.int16)
+    assert stream(vad, silence) == []
+    rng = np.random.default_rng(7)
+    click = silence.copy()
+    click[RATE : RATE + 400] = rng.integers(-20000, 20000, 400)  # 50 ms burst
+    assert not [e for e in stream(vad, click) if isinstance(e, Utterance)]
+
+
+def test_pause_length_decides_one_or_two_utterances(
+    vad: SileroVad, manifest: list[dict[str, Any]]
+) -> None:
+    pcm = load_caller_audio(FIXTURES / manifest[0]["file"])
+    first, last = voiced_span_ms(pcm)
+    speech = pcm[first * 8 : last * 8]
+
+    def count(gap_ms: int) -> int:
+        gap = np.zeros(gap_ms * 8, dtype=np.int16)
+        events = stream(vad, np.concatenate([gap, speech, gap, speech]))
+        return len([e for e in events if isinstance(e, Utterance)])
+
+    assert count(1500) == 2
+    assert count(250) == 1
+
+
+def test_long_answers_get_a_longer_end_of_turn(
+    vad: SileroVad, manifest: list[dict[str, Any]]
+) -> None:
+    pcm = load_caller_audio(FIXTURES / manifest[0]["file"])
+    first, last = voiced_span_ms(pcm)
+    speech = pcm[first * 8 : last * 8]
+    gap = np.zeros(900 * 8, dtype=np.int16)
+    audio = np.concatenate([speech, gap, speech])
+    assert len([e for e in stream(vad, audio) if isinstance(e, Utterance)]) == 2
+    long = VadSettings(end_silence_ms=1200)
+    assert len([e for e in stream(vad, audio, long) if isinstance(e, Utterance)]) == 1
+
+
+def test_hang_up_mid_utterance_flushes_it_as_incomplete(
+    vad: SileroVad, manifest: list[dict[str, Any]]
+) -> None:
+    pcm = load_caller_audio(FIXTURES / manifest[0]["file"])
+    first, _ = voiced_span_ms(pcm)
+    segmenter = Segmenter(vad.stream(), VadSettings())
+    resampler = StreamResampler(RATE, 16000)
+    part = pcm[: (first + 900) * 8]
+    for i in range(0, len(part), 160):
+        segmenter.push(resampler.process(part[i : i + 160]))
+    utt = segmenter.flush()
+    assert utt is not None and utt.complete is False
+    assert segmenter.flush() is None
