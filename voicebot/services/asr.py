@@ -31,6 +31,9 @@ HALLUCINATIONS = (
     "zdf",
 )
 
+NO_SPEECH_DROP = 0.6  # with low confidence too, Whisper heard no speech
+LOW_CONFIDENCE = 0.4
+
 
 class AsrError(VoicebotError):
     """Transcription failed; the call falls back to an apology and a handoff."""
@@ -139,9 +142,11 @@ class AsrService:
             no_speech = min(no_speech, segment.no_speech_prob)
         text = " ".join(t for t in texts if t).strip()
         confidence = math.exp(logprob_sum / tokens) if tokens else 0.0
-        if not text or any(h in text.lower() for h in HALLUCINATIONS):
-            text = ""
-        return Transcript(text, info.language, confidence, no_speech if tokens else 1.0, 0.0, 0.0)
+        no_speech = no_speech if tokens else 1.0
+        invented = any(h in text.lower() for h in HALLUCINATIONS)
+        if not text or invented or (no_speech > NO_SPEECH_DROP and confidence < LOW_CONFIDENCE):
+            text = ""  # noise or an invention: never hand it to the dialogue
+        return Transcript(text, info.language, confidence, no_speech, 0.0, 0.0)
 
     def close(self) -> None:
         """Stops the worker threads."""
