@@ -1,0 +1,189 @@
+"""Blocking speech engines (Piper, espeak-ng) behind one interface; callers run them in threads."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+
+from voicebot.audio.resample import resample
+from voicebot.errors import ModelError, VoicebotError
+
+Pcm16 = npt.NDArray[np.int16]
+
+ESPEAK_BINARY = "espeak-ng"
+ESPEAK_INSTALL_HINT = "install it with `apt-get install espeak-ng` (Debian/Ubuntu)"
+ESPEAK_TIMEOUT_S = 30.0
+PIPER_VOLUME = 0.9  # Piper normalises each sentence to full scale; keep headroom for resampling
+
+
+class TtsError(VoicebotError):
+    """Synthesis of a sentence failed; the message names the engine and the sentence."""
+
+
+class SpeechEngine(Protocol):
+    """Turns one sentence into int16 mono audio at `sample_rate`; blocking, thread-safe."""
+
+    sample_rate: int
+
+    def synthesize(self, sentence: str, length_scale: float = 1.0) -> Pcm16:
+        """Synthesises one sentence (blocking)."""
+        ...
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A sentence shortened for error messages."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class PiperEngine:
+    """A Piper ONNX voice; `espeak_voice` overrides the phonemizer language (e.g. "de")."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        config_path: Path | None = None,
+        espeak_voice: str | None = None,
+        threads: int = 1,
+    ) -> None:
+        # Imported here: piper pulls in onnxruntime, which is slow to import.
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        config_path = config_path or Path(f"{model_path}.json")
+        if not Path(model_path).is_file():
+            raise ModelError(
+                f"Piper voice {model_path} does not exist; run `voicebot models fetch`"
+            )
+        try:
+            config = PiperConfig.from_dict(json.loads(Path(config_path).read_text("utf-8")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(
+                f"Piper voice config {config_path} is missing or invalid ({exc}); "
+                "put the voice's .onnx.json beside the .onnx or fetch the voice again"
+            ) from exc
+        if espeak_voice:
+            config.espeak_voice = espeak_voice
+        # PiperVoice.load takes no session options: build the session ourselves so TTS uses
+        # few cores and leaves the rest to the ASR.
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        try:
+            session = onnxruntime.InferenceSession(
+                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"cannot load Piper voice {model_path}: {exc}") from exc
+        self._voice = PiperVoice(session=session, config=config)
+        self.sample_rate: int = config.sample_rate
+        self.model_path = Path(model_path)
+        self.espeak_voice = config.espeak_voice
+        if espeak_voice:
+            # Foreign phonemes missing from the voice's id map are dropped on every sentence;
+            # piper warns each time, which would flood the log of a running gateway.
+            logging.getLogger("piper.phoneme_ids").setLevel(logging.ERROR)
+
+    def missing_phonemes(self, text: str) -> set[str]:
+        """Phonemes of `text` that this voice cannot say (dropped silently), for reports."""
+        id_map = self._voice.config.phoneme_id_map
+        return {p for sentence in self._voice.phonemize(text) for p in sentence if p not in id_map}
+
+    def synthesize(self, sentence: str, length_scale: float = 1.0) -> Pcm16:
+        """Synthesises one sentence; Piper may split it further, the parts are joined."""
+        from piper import SynthesisConfig
+
+        syn = SynthesisConfig(length_scale=length_scale, volume=PIPER_VOLUME)
+        try:
+            parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(sentence, syn)]
+        except Exception as exc:  # phonemizer and onnxruntime errors are untyped
+            raise TtsError(
+                f"Piper ({self.model_path.name}) failed on {_short(sentence)!r}: {exc}"
+            ) from exc
+        if not parts:
+            return np.zeros(0, dtype=np.int16)
+        return np.concatenate(parts).astype(np.int16, copy=False)
+
+
+class EspeakEngine:
+    """The espeak-ng binary (formant synthesis, 22.05 kHz); robotic but always available."""
+
+    def __init__(
+        self, voice: str = "de", speed: int = 150, pitch: int = 50, word_gap: int = 0
+    ) -> None:
+        binary = shutil.which(ESPEAK_BINARY)
+        if binary is None:
+            raise ModelError(f"{ESPEAK_BINARY} was not found on PATH; {ESPEAK_INSTALL_HINT}")
+        self._binary = binary
+        self.voice = voice
+        self.speed = speed
+        self.pitch = pitch
+        self.word_gap = word_gap  # extra pause between words, in units of 10 ms
+        self.sample_rate: int = 22050
+
+    def command(self, length_scale: float = 1.0) -> list[str]:
+        """The espeak-ng command line; text comes on stdin so it is never parsed as options."""
+        speed = max(80, round(self.speed / max(length_scale, 0.1)))
+        return [
+            self._binary,
+            "-v",
+            self.voice,
+            "-s",
+            str(speed),
+            "-p",
+            str(self.pitch),
+            "-g",
+            str(self.word_gap),
+            "-b",
+            "1",  # UTF-8 input
+            "--stdin",
+            "--stdout",
+        ]
+
+    def synthesize(self, sentence: str, length_scale: float = 1.0) -> Pcm16:
+        """Runs espeak-ng once for the sentence and parses its WAV output."""
+        try:
+            proc = subprocess.run(
+                self.command(length_scale),
+                input=sentence.encode("utf-8"),
+                capture_output=True,
+                timeout=ESPEAK_TIMEOUT_S,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise ModelError(f"{ESPEAK_BINARY} disappeared; {ESPEAK_INSTALL_HINT}") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise TtsError(f"espeak-ng timed out on {_short(sentence)!r}") from exc
+        if proc.returncode != 0 or not proc.stdout:
+            err = proc.stderr.decode("utf-8", "replace").strip()
+            raise TtsError(
+                f"espeak-ng (voice {self.voice}) failed on {_short(sentence)!r}: "
+                f"exit {proc.returncode} {err}"
+            )
+        try:
+            data, rate = soundfile.read(io.BytesIO(proc.stdout), dtype="int16", always_2d=False)
+        except (RuntimeError, soundfile.LibsndfileError) as exc:
+            raise TtsError(f"espeak-ng produced unreadable WAV for {_short(sentence)!r}") from exc
+        pcm: Pcm16 = np.asarray(data, dtype=np.int16)
+        if pcm.ndim > 1:
+            pcm = pcm[:, 0].copy()
+        return resample(pcm, int(rate), self.sample_rate)
+
+
+def espeak_version() -> str:
+    """The first line of `espeak-ng --version`, for manifests and reports."""
+    binary = shutil.which(ESPEAK_BINARY)
+    if binary is None:
+        raise ModelError(f"{ESPEAK_BINARY} was not found on PATH; {ESPEAK_INSTALL_HINT}")
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    first = out.stdout.strip().splitlines()[0] if out.stdout.strip() else "espeak-ng (unknown)"
+    return first.split("Data at:")[0].strip()
