@@ -89,6 +89,12 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.bench_runner import run_bench_command
+
+    return run_bench_command(args, settings)
+
+
 def _config(args: argparse.Namespace, settings: Settings) -> int:
     rows = describe_settings(settings)
     width = max(len(r[0]) for r in rows)
@@ -118,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", default="de", choices=["de", "en"])
     p.add_argument("--token", help="API token (default VOICEBOT_API_TOKEN)")
     p.set_defaults(func=_call)
+    p = sub.add_parser("bench", help="latency and capacity benchmark (make bench)")
+    p.add_argument("--url", help="media URL of a running hotline (default: start one)")
+    p.add_argument("--token", help="API token of that hotline (default VOICEBOT_API_TOKEN)")
+    p.add_argument("--levels", default="1,2,4,8,12", help="concurrency levels, comma-separated")
+    p.add_argument("--rounds", type=int, default=2, help="waves of calls per level")
+    p.add_argument("--script", nargs="+", help="caller WAVs of one call, in order")
+    p.add_argument("--out", default="docs/benchmarks.md", help="report to write")
+    p.set_defaults(func=_bench)
     p = sub.add_parser("config", help="show every setting with its environment variable")
     p.set_defaults(func=_config)
     try:

@@ -17,6 +17,7 @@ from voicebot.errors import VoicebotError
 from voicebot.pipeline.call import CallSession
 from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
 from voicebot.pipeline.services import Services
+from voicebot.procstats import process_stats
 from voicebot.services import models
 from voicebot.services.asr import AsrService
 from voicebot.services.dialogue import RasaClient
@@ -186,6 +187,8 @@ class Gateway:
             "status": "ok" if healthy else "unavailable",
             "components": components,
             "active_calls": len(self.calls),
+            "process": process_stats(),
+            "metrics": dict(self.metrics),
         }
         return healthy, body
 
