@@ -1,4 +1,4 @@
-"""`voicebot bench` (`make bench`): latency and capacity of a hotline, seen from the caller."""
+"""`voicebot bench` (`make bench`): latency and capacity of a hotline, seen from the caller.
 
 Scripted multi-turn calls from the audio fixtures run over the media WebSocket at rising
 concurrency. Per turn it measures the time from the caller's last voiced sample to the first
