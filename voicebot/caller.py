@@ -127,6 +127,7 @@ async def place_call(
     language: str = "de",
     api_token: str | None = None,
     wait_for_greeting: bool = True,
+    lead_silence_s: float = 0.0,
     answer_timeout: float = 30.0,
     quiet_after_answer: float = 1.2,
     hangup_after_s: float | None = None,
@@ -172,6 +173,8 @@ async def place_call(
             if wait_for_greeting:
                 waiter = asyncio.create_task(_wait_for_answer(line, 0.0, answer_timeout, 0.8))
                 await keep_line_open(waiter)
+            if lead_silence_s:
+                await stream(SILENCE, seconds=lead_silence_s)
             for n, pcm in enumerate(utterances):
                 began = line.now()
                 if hangup_after_s is not None and n == len(utterances) - 1:

@@ -80,7 +80,7 @@ class VadStream:
 
 @dataclass(frozen=True)
 class SpeechStarted:
-    """The caller has been speaking for at least `min_speech_ms` (used for barge-in)."""
+    """The caller has been speaking for at least `barge_in_min_ms` (the barge-in trigger)."""
 
     start_ms: int  # stream time of the first voiced window
 
@@ -172,7 +172,7 @@ class Segmenter:
             self._last_voiced_end_ms = self._clock_ms
         else:
             self._silence_ms += WINDOW_MS
-        if not self._started_sent and self._voiced_ms >= s.min_speech_ms:
+        if not self._started_sent and self._voiced_ms >= s.barge_in_min_ms:
             self._started_sent = True
             return SpeechStarted(self._start_ms)
         too_long = self._clock_ms - self._start_ms >= s.max_utterance_s * 1000

@@ -1,0 +1,207 @@
+"""Barge-in, the filler prompt and overload, against real Rasa and models.
+
+A second gateway runs beside the session's stack: it talks to the same Rasa through a small
+proxy that can slow the webhook down, and it takes at most two calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import numpy as np
+import pytest
+from aiohttp import web
+
+from tests.support import FIXTURES, ROOT, Stack, clip, free_port, stack_env, turns, voiced_seconds
+from voicebot.caller import CallResult, load_caller_audio, place_call
+
+pytestmark = pytest.mark.integration
+
+
+class SlowRasaProxy:
+    """Forwards to the real Rasa; the webhook answer can be held back for `delay_s`."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        self.delay_s = 0.0
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        async with aiohttp.ClientSession() as http:
+            async with http.request(
+                request.method,
+                self.target + request.path_qs,
+                data=body,
+                headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
+            ) as resp:
+                payload = await resp.read()
+                status = resp.status
+        if request.path == "/webhooks/rest/webhook":
+            await asyncio.sleep(self.delay_s)
+        return web.Response(body=payload, status=status, content_type="application/json")
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        runner = web.AppRunner(app)
+        self._loop.run_until_complete(runner.setup())
+        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        self._started.set()
+        self._loop.run_forever()
+
+    def start(self) -> str:
+        self._thread.start()
+        self._started.wait(10)
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+@dataclass
+class SecondGateway:
+    media_url: str
+    token: str
+    http_url: str
+    proxy: SlowRasaProxy
+
+
+@pytest.fixture(scope="module")
+def gateway(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecondGateway]:
+    proxy = SlowRasaProxy(stack.env["VOICEBOT_RASA_URL"])
+    proxy_url = proxy.start()
+    data_dir = tmp_path_factory.mktemp("gw2")
+    env = stack_env(
+        data_dir,
+        VOICEBOT_RASA_URL=proxy_url,
+        VOICEBOT_RASA_ACTIONS_URL=stack.env["VOICEBOT_RASA_ACTIONS_URL"],
+        VOICEBOT_MAX_CALLS="2",
+    )
+    env["VOICEBOT_RASA_TOKEN"] = stack.env.get("VOICEBOT_RASA_TOKEN", "voicebot-local-rasa-token")
+    log = open(data_dir / "gateway.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voicebot", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    http_url = f"http://127.0.0.1:{env['VOICEBOT_PORT']}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, (data_dir / "gateway.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{http_url}/health", timeout=3):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, "the second gateway never became healthy"
+                time.sleep(0.5)
+        yield SecondGateway(
+            f"ws://127.0.0.1:{env['VOICEBOT_PORT']}/media/twilio",
+            env["VOICEBOT_API_TOKEN"],
+            http_url,
+            proxy,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        proxy.stop()
+
+
+def _call(gw: SecondGateway, audio: list[np.ndarray], **kwargs: Any) -> CallResult:
+    return asyncio.run(place_call(gw.media_url, audio, api_token=gw.token, **kwargs))
+
+
+def test_caller_talking_over_the_greeting_stops_it_and_is_answered(
+    gateway: SecondGateway, manifest: list[dict[str, Any]]
+) -> None:
+    question = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
+    result = _call(gateway, [question], wait_for_greeting=False, lead_silence_s=2.0)
+    assert result.clears, "no clear was sent to the far end"
+    bot = turns(result, "bot")
+    assert bot[0]["interrupted"] is True and "Intelligenz" in bot[0]["text"]
+    caller = turns(result, "caller")
+    assert caller and caller[0]["intent"] == "ask_opening_hours"
+    assert any("Uhr" in t["text"] for t in bot if t["seq"] > caller[0]["seq"])
+    # the greeting stopped soon after the caller started: no greeting audio long after
+    spoke = result.speech_spans[0][0]
+    assert result.clears[0] > spoke
+    assert (
+        voiced_seconds(result.bot_audio_between(result.clears[0] + 0.3, result.speech_spans[0][1]))
+        < 0.3
+    )
+
+
+def test_a_cough_length_sound_does_not_stop_playback(
+    gateway: SecondGateway, manifest: list[dict[str, Any]]
+) -> None:
+    speech = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
+    loud = np.flatnonzero(np.abs(speech.astype(np.int32)) > 2000)
+    burst = speech[loud[0] : loud[0] + 1200]  # 150 ms of real speech, like a short "mhm"
+    result = _call(gateway, [burst], wait_for_greeting=False, lead_silence_s=2.0, answer_timeout=8)
+    assert not result.clears
+    bot = turns(result, "bot")
+    assert bot[0]["interrupted"] is False
+    assert not turns(result, "caller"), "a cough became a caller turn"
+
+
+def test_filler_plays_only_when_rasa_is_slow(
+    gateway: SecondGateway, manifest: list[dict[str, Any]]
+) -> None:
+    question = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
+    gateway.proxy.delay_s = 0.0
+    fast = _call(gateway, [question])
+    assert not [t for t in turns(fast, "bot") if t["text"] == "Einen Moment bitte."]
+    gateway.proxy.delay_s = 2.5
+    try:
+        slow = _call(gateway, [question])
+    finally:
+        gateway.proxy.delay_s = 0.0
+    texts = [t["text"] for t in turns(slow, "bot")]
+    fillers = [i for i, text in enumerate(texts) if text == "Einen Moment bitte."]
+    assert fillers, texts
+    assert all(texts[i + 1] != "Einen Moment bitte." for i in fillers if i + 1 < len(texts))
+    assert any("Uhr" in text for text in texts[fillers[-1] + 1 :]), texts
+
+
+def test_overload_refuses_the_extra_call_and_spares_the_others(
+    gateway: SecondGateway, manifest: list[dict[str, Any]]
+) -> None:
+    question = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
+
+    async def scenario() -> tuple[list[CallResult], tuple[int | None, str]]:
+        calls = [
+            asyncio.create_task(place_call(gateway.media_url, [question], api_token=gateway.token))
+            for _ in range(2)
+        ]
+        await asyncio.sleep(1.5)  # both are talking
+        async with aiohttp.ClientSession() as http, http.ws_connect(gateway.media_url) as ws:
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            refused = (ws.close_code, str(msg.extra or ""))
+        return list(await asyncio.gather(*calls)), refused
+
+    results, (code, reason) = asyncio.run(scenario())
+    assert code == 1013 and "maximum" in reason
+    for result in results:
+        assert turns(result, "caller")[0]["intent"] == "ask_opening_hours"
+        assert voiced_seconds(result.bot_audio_between(result.speech_spans[0][1])) > 1.0
+    with urllib.request.urlopen(f"{gateway.http_url}/health") as resp:
+        assert json.loads(resp.read())["metrics"]["calls_refused"] >= 1
