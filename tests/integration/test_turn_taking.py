@@ -42,15 +42,17 @@ class SlowRasaProxy:
 
     async def _forward(self, request: web.Request) -> web.Response:
         body = await request.read()
-        async with aiohttp.ClientSession() as http:
-            async with http.request(
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(
                 request.method,
                 self.target + request.path_qs,
                 data=body,
                 headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
-            ) as resp:
-                payload = await resp.read()
-                status = resp.status
+            ) as resp,
+        ):
+            payload = await resp.read()
+            status = resp.status
         if request.path == "/webhooks/rest/webhook":
             await asyncio.sleep(self.delay_s)
         return web.Response(body=payload, status=status, content_type="application/json")
