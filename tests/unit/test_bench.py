@@ -1,0 +1,57 @@
+"""The benchmark's caller-side latency arithmetic and its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from voicebot.bench import (
+    first_voiced_after,
+    format_table,
+    last_voiced_s,
+    percentile,
+    turn_latencies,
+    write_report,
+)
+from voicebot.caller import RATE, CallResult
+
+
+def tone(seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), dtype=np.int16)
+
+
+def test_latency_is_last_caller_sample_to_first_bot_sample() -> None:
+    clip = np.concatenate([silence(0.3), tone(1.0), silence(0.5)])
+    assert abs(last_voiced_s(clip) - 1.3) < 0.01
+    # the caller started sending at 5.0 s; the bot's answer starts at 7.5 s
+    bot = np.concatenate([tone(3.0), silence(4.5), tone(1.0)])
+    result = CallResult("CA", "MZ", bot, speech_spans=[(5.0, 6.8)])
+    (latency,) = turn_latencies(result, [clip])
+    assert abs(latency - (7.5 - 6.3)) < 0.01
+    assert first_voiced_after(bot, 9.0) is None
+
+
+def test_percentiles_and_table() -> None:
+    values = [0.5, 0.7, 0.9, 1.1, 3.0]
+    assert percentile(values, 50) == 0.9 and percentile(values, 95) == 3.0
+    assert np.isnan(percentile([], 50))
+    table = format_table([{"concurrency": 1, "p50_s": 0.9}])
+    assert table.splitlines()[2] == "| 1 | 0.90 |"
+
+
+def test_report_has_machine_table_and_plot(tmp_path: Path) -> None:
+    rows = [
+        {"concurrency": c, "p50_s": 0.9 + c / 10, "p90_s": 1.2, "p95_s": 1.4} for c in (1, 2, 4)
+    ]
+    out = tmp_path / "benchmarks.md"
+    write_report(rows, out, "test setup")
+    text = out.read_text()
+    assert "cores" in text and "test setup" in text and "| 4 | 1.30 |" in text
+    png = out.with_suffix(".png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
