@@ -195,7 +195,10 @@ def make_engine(
     lang = _base_language(language)
     if voice.engine == "espeak":
         espeak_voice = settings.espeak_voice if lang == "de" else lang
-        return EspeakEngine(voice=espeak_voice, speed=settings.espeak_speed)
+        binary = (
+            voice.path if voice.path is not None and voice.path.name.startswith("espeak") else None
+        )
+        return EspeakEngine(voice=espeak_voice, speed=settings.espeak_speed, binary=binary)
     if voice.engine != "piper":
         raise ModelError(f"unknown TTS engine {voice.engine!r}; use 'piper' or 'espeak'")
     if voice.path is None:

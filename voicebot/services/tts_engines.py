@@ -39,6 +39,12 @@ class SpeechEngine(Protocol):
         ...
 
 
+def _which(name: str) -> Path | None:
+    """The executable's path on PATH, or None."""
+    found = shutil.which(name)
+    return Path(found) if found else None
+
+
 def _short(text: str, limit: int = 60) -> str:
     """A sentence shortened for error messages."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -118,9 +124,16 @@ class EspeakEngine:
     """The espeak-ng binary (formant synthesis, 22.05 kHz); robotic but always available."""
 
     def __init__(
-        self, voice: str = "de", speed: int = 150, pitch: int = 50, word_gap: int = 0
+        self,
+        voice: str = "de",
+        speed: int = 150,
+        pitch: int = 50,
+        word_gap: int = 0,
+        binary: Path | None = None,
     ) -> None:
-        binary = shutil.which(ESPEAK_BINARY)
+        if binary is not None and not Path(binary).is_file():
+            binary = None  # a resolved path that went away: look on PATH again
+        binary = binary or _which(ESPEAK_BINARY)
         if binary is None:
             raise ModelError(f"{ESPEAK_BINARY} was not found on PATH; {ESPEAK_INSTALL_HINT}")
         self._binary = binary
@@ -134,7 +147,7 @@ class EspeakEngine:
         """The espeak-ng command line; text comes on stdin so it is never parsed as options."""
         speed = max(80, round(self.speed / max(length_scale, 0.1)))
         return [
-            self._binary,
+            str(self._binary),
             "-v",
             self.voice,
             "-s",

@@ -107,8 +107,8 @@ def max_new_tokens(duration_s: float) -> int:
     return int(10 * duration_s + 10)
 
 
-def transcribe_phone(model: Any, pcm: Pcm16, rate: int) -> str:
-    """German transcript of int16 audio, as the gateway's ASR would produce it (greedy, no VAD)."""
+def transcribe_phone(model: Any, pcm: Pcm16, rate: int, hotwords: str | None = None) -> str:
+    """German transcript of int16 audio with the gateway's decoding options (greedy, no VAD)."""
     audio16k = resample(pcm, rate, WHISPER_RATE).astype(np.float32) / 32768.0
     segments, _info = model.transcribe(
         audio16k,
@@ -119,6 +119,7 @@ def transcribe_phone(model: Any, pcm: Pcm16, rate: int) -> str:
         vad_filter=False,
         condition_on_previous_text=False,
         max_new_tokens=max_new_tokens(len(pcm) / rate),
+        hotwords=hotwords,
     )
     return " ".join(seg.text.strip() for seg in segments).strip()
 

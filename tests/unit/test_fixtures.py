@@ -1,0 +1,102 @@
+"""The German audio fixtures: every manifest entry exists and is a usable 8 kHz phone clip."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile
+import yaml
+
+FIXTURES = Path(__file__).resolve().parents[2] / "audio_fixtures"
+REQUIRED_INTENTS = {  # intent -> minimum number of clips
+    "ask_opening_hours": 6,
+    "request_human": 4,
+    "goodbye": 3,
+    "greet": 3,
+    "bot_challenge": 3,
+    "out_of_scope": 3,
+}
+ENTRY_FIELDS = {
+    "file",
+    "text",
+    "language",
+    "expected_intent",
+    "duration_s",
+    "key_words",
+    "source",
+    "whisper_transcript",
+    "key_words_recognised",
+}
+SOURCE_FIELDS = {"tool", "version", "voice", "speed", "pitch", "word_gap", "post_processing"}
+
+
+def _manifest() -> dict[str, Any]:
+    data = yaml.safe_load((FIXTURES / "manifest.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _clips() -> list[dict[str, Any]]:
+    clips = _manifest()["clips"]
+    assert isinstance(clips, list)
+    return clips
+
+
+def test_manifest_header() -> None:
+    manifest = _manifest()
+    assert manifest["sample_rate"] == 8000
+    assert "make_fixtures" in manifest["generated_by"]
+    assert len(_clips()) >= 24
+
+
+@pytest.mark.parametrize("clip", _clips(), ids=lambda c: str(c["file"]))
+def test_clip(clip: dict[str, Any]) -> None:
+    assert not ENTRY_FIELDS - set(clip), ENTRY_FIELDS - set(clip)
+    missing_source = SOURCE_FIELDS - set(clip["source"])
+    assert not missing_source, missing_source
+    assert clip["language"] == "de"
+    assert clip["source"]["tool"] == "espeak-ng" and clip["source"]["version"]
+    assert isinstance(clip["whisper_transcript"], str) and clip["text"].strip()
+    assert re.fullmatch(r"[a-z0-9_]+\.wav", clip["file"])
+    path = FIXTURES / clip["file"]
+    info = soundfile.info(str(path))
+    assert (info.samplerate, info.channels, info.subtype) == (8000, 1, "PCM_16")
+    audio, _rate = soundfile.read(str(path), dtype="int16")
+    duration = len(audio) / 8000
+    assert 1.0 <= duration <= 6.0
+    assert abs(duration - clip["duration_s"]) < 0.01
+    peak = int(np.max(np.abs(audio.astype(np.int32))))
+    assert 0.5 * 32767 < peak < 32767  # about -3 dBFS, not clipped
+    rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
+    assert rms > 500
+    lead = np.abs(audio[: int(0.2 * 8000)].astype(np.int32))
+    assert lead.max() < 0.05 * peak  # leading silence before the speech
+
+
+def test_intents_cover_the_starter_set() -> None:
+    counts = Counter(c["expected_intent"] for c in _clips())
+    for intent, minimum in REQUIRED_INTENTS.items():
+        assert counts[intent] >= minimum, (intent, counts[intent])
+
+
+def test_named_clips() -> None:
+    by_file = {c["file"]: c for c in _clips()}
+    assert len(by_file) == len(_clips())  # file names are unique
+    buergerbuero = by_file["oeffnungszeiten_buergerbuero.wav"]
+    assert buergerbuero["text"] == "Wann hat das Bürgerbüro geöffnet?"
+    texts = {c["text"] for c in _clips()}
+    assert "Ich möchte mit einem Menschen sprechen." in texts
+    assert "Bin ich mit einem Menschen verbunden?" in texts
+    assert "Wie wird das Wetter morgen?" in texts
+
+
+def test_folder_is_small_and_has_no_strays() -> None:
+    files = {p.name for p in FIXTURES.iterdir()}
+    listed = {c["file"] for c in _clips()}
+    assert {f for f in files if f.endswith(".wav")} == listed
+    assert sum(p.stat().st_size for p in FIXTURES.iterdir()) < 2_000_000
