@@ -9,6 +9,7 @@ The defaults run offline on this machine with SQLite and the packaged models.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import typing
@@ -96,6 +97,34 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class HandoffSettings:
+    """Handing calls to people: transfer targets, service hours, transfer hook, CRM webhook."""
+
+    targets: dict[str, str] = field(default_factory=dict)  # department -> transfer URI
+    default_target: str = "sip:zentrale@pbx.local"  # queue for departments without a target
+    service_hours: str = "Mo-Fr 08:00-18:00"  # outside them: callback request, no transfer
+    timezone: str = "Europe/Berlin"
+    transfer_hook_url: str | None = None  # WebSocket transports: POSTed before the stream ends
+    transfer_hook_secret: str | None = None  # HMAC key of the hook; default: webhook_secret
+    transfer_hook_timeout_s: float = 3.0
+    webhook_url: str | None = None  # CRM/ticket system: every handoff is POSTed here
+    webhook_secret: str | None = None
+    webhook_timeout_s: float = 10.0
+    webhook_backoff_s: float = 2.0  # first retry delay, doubled per attempt
+    webhook_backoff_max_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The agent console at /agent."""
+
+    # login -> password hash from `voicebot agents hash-password`
+    agents: dict[str, str] = field(default_factory=dict)
+    session_hours: float = 8.0  # a login expires after this long
+    secure_cookie: bool = False  # set the cookie's Secure flag (behind a TLS proxy)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs, loaded once and passed down explicitly."""
 
@@ -103,6 +132,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = Path("var")
     database_path: Path | None = None  # default: <data_dir>/voicebot.db
+    database_url: str | None = None  # postgresql://user:pw@host/db; unset: SQLite database_path
     api_token: str | None = None  # bearer token for /api/*; unset means the API answers 401
     language: str = "de"
     max_calls: int = 8  # concurrent calls; more are refused (WebSocket close 1013)
@@ -115,6 +145,8 @@ class Settings:
     vad: VadSettings = field(default_factory=VadSettings)
     rasa: RasaSettings = field(default_factory=RasaSettings)
     models: ModelSettings = field(default_factory=ModelSettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
     def db_path(self) -> Path:
@@ -133,7 +165,10 @@ SECTIONS: dict[str, type] = {
     "vad": VadSettings,
     "rasa": RasaSettings,
     "models": ModelSettings,
+    "handoff": HandoffSettings,
+    "console": ConsoleSettings,
 }
+SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:
@@ -155,6 +190,8 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
             raise ValueError(f"not a boolean: {value!r}")
         if annotation is Path:
             return Path(str(value)).expanduser()
+        if typing.get_origin(annotation) is dict:
+            return _coerce_mapping(value)
         if annotation in (int, float, str):
             if annotation is int and isinstance(value, float):
                 raise ValueError(f"not an integer: {value!r}")
@@ -164,6 +201,26 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
             f"{where}: {exc}. Fix the value in the config file or environment."
         ) from exc
     raise ConfigError(f"{where}: unsupported setting type {annotation!r}")
+
+
+def _coerce_mapping(value: Any) -> dict[str, str]:
+    """A TOML table, or from the environment a JSON object or `key=value,key=value`."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON object: {exc}") from exc
+        else:
+            pairs = [p for p in text.split(",") if p.strip()]
+            if any("=" not in p for p in pairs):
+                raise ValueError("expected a JSON object or key=value,key=value")
+            value = dict(p.split("=", 1) for p in pairs)
+            value = {k.strip(): v.strip() for k, v in value.items()}
+    if not isinstance(value, dict):
+        raise ValueError(f"not a table: {value!r}")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _build(
@@ -223,12 +280,24 @@ def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
             continue
         value = getattr(settings, f.name)
         shown = "***" if f.name == "api_token" and value else str(value)
+        if f.name == "database_url" and value:
+            shown = mask_url(str(value))
         rows.append((f"{ENV_PREFIX}{f.name.upper()}", f.name, shown))
     for name in SECTIONS:
         section = getattr(settings, name)
         for f in dataclasses.fields(section):
             value = getattr(section, f.name)
+            shown = "***" if f.name in SECRET_SETTINGS and value else str(value)
             rows.append(
-                (f"{ENV_PREFIX}{name.upper()}_{f.name.upper()}", f"[{name}] {f.name}", str(value))
+                (f"{ENV_PREFIX}{name.upper()}_{f.name.upper()}", f"[{name}] {f.name}", shown)
             )
     return rows
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password replaced by ***, for logs and /health."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in creds:
+        return url
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"

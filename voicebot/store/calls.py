@@ -1,63 +1,24 @@
-"""SQLite call records: one row per call, one per turn, written from a single worker thread.
+"""Call records: one row per call, one per turn, in the gateway's database (SQLite/PostgreSQL).
 
-All SQL runs on one dedicated thread (sqlite3 connections are not shared across threads), so
-the event loop never waits on disk. A failed write (disk full, locked file) is logged with what
-the operator should do and kept in memory to be retried with the next write: nothing is lost
-while the process lives.
+All SQL runs on the database's one worker thread (`voicebot.store.db`), so the event loop never
+waits on disk. A failed write (disk full, locked file, database down) is logged with what the
+operator should do and kept in memory to be retried with the next write: nothing is lost while
+the process lives.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from voicebot.store.db import Database
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    call_id TEXT PRIMARY KEY,
-    stream_id TEXT,
-    transport TEXT NOT NULL,
-    caller TEXT,
-    language TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    end_reason TEXT,
-    handoff_department TEXT,
-    handoff_reason TEXT
-);
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    call_id TEXT NOT NULL REFERENCES calls(call_id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    speaker TEXT NOT NULL CHECK (speaker IN ('caller', 'bot')),
-    text TEXT NOT NULL,
-    started_at TEXT,
-    ended_at TEXT,
-    asr_confidence REAL,
-    intent TEXT,
-    intent_confidence REAL,
-    endpointing_ms REAL,
-    asr_queue_ms REAL,
-    asr_ms REAL,
-    dialogue_ms REAL,
-    tts_first_audio_ms REAL,
-    interrupted INTEGER NOT NULL DEFAULT 0,
-    complete INTEGER NOT NULL DEFAULT 1,
-    dtmf TEXT,
-    UNIQUE (call_id, seq)
-);
-CREATE INDEX IF NOT EXISTS turns_by_call ON turns(call_id, seq);
-CREATE INDEX IF NOT EXISTS calls_by_start ON calls(started_at);
-"""
 
 TURN_FIELDS = (
     "call_id",
@@ -131,56 +92,43 @@ class CallRecord:
 
 
 class CallStore:
-    """Async facade over one SQLite file."""
+    """Async facade over the call tables of one database (a SQLite path or a shared Database)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callstore")
-        self._conn: sqlite3.Connection | None = None
+    def __init__(self, target: Path | Database) -> None:
+        self.db = target if isinstance(target, Database) else Database(target)
+        self.path = self.db.target
         self._backlog: list[tuple[str, tuple[Any, ...]]] = []
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        return await self.db.run(lambda _conn: fn())
 
     async def open(self) -> None:
         """Creates the file and schema; raises OSError/sqlite3.Error with the path on failure."""
-        await self._run(self._open_blocking)
-
-    def _open_blocking(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.executescript(SCHEMA)
-        self._conn = conn
+        await self.db.open()
 
     async def close(self) -> None:
         """Flushes what it can and closes the database."""
-        await self._run(self._flush_backlog)
-        if self._conn is not None:
-            await self._run(self._conn.close)
-            self._conn = None
-        self._pool.shutdown(wait=True)
+        if self.db.is_open:
+            try:
+                await self._run(self._flush_backlog)
+            except self.db.errors as exc:
+                log.error("%d call record write(s) lost at shutdown: %s", len(self._backlog), exc)
+        await self.db.close()
 
     async def ping(self) -> bool:
         """Whether the database answers (for /health)."""
-        try:
-            return await self._run(lambda: self._db().execute("SELECT 1").fetchone()[0] == 1)
-        except sqlite3.Error:
-            return False
+        return await self.db.ping()
 
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise sqlite3.OperationalError("the call store is not open")
-        return self._conn
+    def _db(self) -> Any:
+        """The raw connection (sqlite3 or psycopg); only for use on the worker thread."""
+        return self.db.conn().raw
 
     def _flush_backlog(self) -> None:
         """Retries writes that failed earlier, in their original order."""
+        conn = self.db.conn()
         while self._backlog:
             sql, params = self._backlog[0]
-            self._db().execute(sql, params)
+            conn.execute(sql, params)
             self._backlog.pop(0)
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
@@ -190,11 +138,11 @@ class CallStore:
             self._backlog.append((sql, params))
             try:
                 self._flush_backlog()
-            except sqlite3.Error as exc:
+            except self.db.errors as exc:
                 log.error(
                     "writing the call record to %s failed (%s); kept %d write(s) in memory and "
                     "will retry. Check free disk space and file permissions.",
-                    self.path,
+                    self.db.description,
                     exc,
                     len(self._backlog),
                 )
@@ -204,8 +152,11 @@ class CallStore:
     async def start_call(self, call: CallRecord) -> None:
         """Stores a new call."""
         await self._write(
-            "INSERT OR REPLACE INTO calls (call_id, stream_id, transport, caller, language, "
-            "started_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO calls (call_id, stream_id, transport, caller, language, started_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
+            "stream_id = excluded.stream_id, transport = excluded.transport, "
+            "caller = excluded.caller, language = excluded.language, "
+            "started_at = excluded.started_at",
             (
                 call.call_id,
                 call.stream_id,
@@ -221,9 +172,11 @@ class CallStore:
         values = asdict(turn)
         cols = ", ".join(TURN_FIELDS)
         marks = ", ".join("?" for _ in TURN_FIELDS)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in TURN_FIELDS[2:])
         await self._write(
-            f"INSERT OR REPLACE INTO turns ({cols}) VALUES ({marks})",
-            tuple(values[name] for name in TURN_FIELDS),
+            f"INSERT INTO turns ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT (call_id, seq) DO UPDATE SET {updates}",
+            tuple(_db_value(values[name]) for name in TURN_FIELDS),
         )
 
     async def end_call(
@@ -244,12 +197,12 @@ class CallStore:
         """The call with its turns in order, or None."""
 
         def job() -> CallRecord | None:
-            db = self._db()
-            row = db.execute("SELECT * FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+            db = self.db.conn()
+            row = db.one("SELECT * FROM calls WHERE call_id = ?", (call_id,))
             if row is None:
                 return None
-            call = CallRecord(**dict(row))
-            for t in db.execute("SELECT * FROM turns WHERE call_id = ? ORDER BY seq", (call_id,)):
+            call = CallRecord(**row)
+            for t in db.query("SELECT * FROM turns WHERE call_id = ? ORDER BY seq", (call_id,)):
                 data = {k: t[k] for k in TURN_FIELDS}
                 data["interrupted"] = bool(data["interrupted"])
                 data["complete"] = bool(data["complete"])
@@ -262,10 +215,9 @@ class CallStore:
         """The latest calls, newest first, without turns."""
 
         def job() -> list[dict[str, Any]]:
-            rows = self._db().execute(
+            return self.db.conn().query(
                 "SELECT * FROM calls ORDER BY started_at DESC LIMIT ?", (limit,)
             )
-            return [dict(r) for r in rows]
 
         return await self._run(job)
 
@@ -273,10 +225,14 @@ class CallStore:
         """Deletes calls (and their turns) that started before `cutoff`; returns how many."""
 
         def job() -> int:
-            cur = self._db().execute("DELETE FROM calls WHERE started_at < ?", (iso(cutoff),))
-            return cur.rowcount
+            return self.db.conn().execute("DELETE FROM calls WHERE started_at < ?", (iso(cutoff),))
 
         return await self._run(job)
+
+
+def _db_value(value: Any) -> Any:
+    """Booleans are stored as 0/1 (an INTEGER column in both databases)."""
+    return int(value) if isinstance(value, bool) else value
 
 
 def call_to_json(call: CallRecord) -> dict[str, Any]:

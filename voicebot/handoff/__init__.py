@@ -1,0 +1,1 @@
+"""Handing a call to a person: the handoff record, its id, service hours, transfer and webhooks."""
