@@ -452,6 +452,12 @@ def test_check_request_policy_and_special_cases() -> None:
         check_request(SipRequest("OPTIONS", no_mf.uri, no_mf.headers.remove("Max-Forwards")))
         is None
     )
+    assert dict(UasPolicy().capability_headers()) == {
+        "Allow": "ACK, BYE, CANCEL, INFO, INVITE, NOTIFY, OPTIONS",
+        "Accept": "application/sdp",
+        "Accept-Encoding": "identity",
+        "Supported": "",
+    }
     old = SipRequest("OPTIONS", "sip:a@b", request().headers, version="SIP/1.0")
     assert (r := check_request(old)) is not None and r.status == 505
     answer = check_request(request("Require: foo"))

@@ -20,6 +20,7 @@ from voicebot.protocol.sip.transaction import (
     Terminated,
     Timeout,
     Transmit,
+    cancelled_key,
     client_key,
     server_key,
     server_transaction,
@@ -239,7 +240,7 @@ def test_keys_and_factory() -> None:
     ack = ack_for(invite, response_for(invite, 486, to_tag="me"))
     assert server_key(ack) == server_key(invite)
     cancel = req(a=(b"INVITE sip", b"CANCEL sip"), b=(b"10 INVITE", b"10 CANCEL"))
-    assert server_key(cancel) != server_key(invite)
+    assert server_key(cancel) != server_key(invite) == cancelled_key(cancel)
     other_host = req(a=(b"192.0.2.1:5062;branch", b"192.0.2.7:5062;branch"))
     assert server_key(other_host) != server_key(invite)
     assert client_key(response_for(invite, 200)) == ("z9hG4bKinv1", "INVITE")

@@ -33,7 +33,10 @@ from voicebot.protocol.sip.transaction import (
     Timeout,
     Timers,
     Transmit,
+    cancelled_key,
+    client_key,
     client_transaction,
+    server_key,
     server_transaction,
 )
 
@@ -58,11 +61,14 @@ __all__ = [
     "UasPolicy",
     "Uri",
     "Via",
+    "cancelled_key",
     "check_request",
     "check_response",
+    "client_key",
     "client_transaction",
     "error_response",
     "parse_datagram",
     "response_for",
+    "server_key",
     "server_transaction",
 ]

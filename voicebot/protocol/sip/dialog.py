@@ -65,6 +65,15 @@ class UasPolicy:
     body_methods: frozenset[str] = frozenset({"INVITE"})
     max_forwards_zero_status: int | None = None
 
+    def capability_headers(self) -> tuple[tuple[str, str], ...]:
+        """Allow, Accept, Accept-Encoding and Supported for a 200 to OPTIONS (§11.2)."""
+        return (
+            ("Allow", ", ".join(sorted(self.methods))),
+            ("Accept", ", ".join(sorted(self.content_types))),
+            ("Accept-Encoding", "identity"),
+            ("Supported", ", ".join(sorted(self.extensions))),
+        )
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -138,7 +147,7 @@ def _semantics(request: SipRequest, policy: UasPolicy) -> Rejection | None:
     if mf is not None and hp.parse_max_forwards(mf) == 0 and policy.max_forwards_zero_status:
         return Rejection(policy.max_forwards_zero_status, "Max-Forwards is 0")
     if request.method not in policy.methods:
-        allow = (("Allow", ", ".join(sorted(policy.methods))),)
+        allow = policy.capability_headers()[:1]
         if request.method not in KNOWN_METHODS:
             return Rejection(501, f"method {request.method} is not implemented", allow)
         return Rejection(405, f"method {request.method} is not allowed here", allow)
@@ -387,7 +396,9 @@ class Invite2xxRetransmitter:
 
     def next_deadline(self) -> float | None:
         """When `on_timer` must be called next, or None once finished."""
-        return None if self.done else min(self._next or self._give_up, self._give_up)
+        if self.done:
+            return None
+        return self._give_up if self._next is None else min(self._next, self._give_up)
 
     def receive_ack(self, ack: SipRequest) -> bool:
         """Stop on the ACK for this 2xx (same CSeq number); tell whether it matched."""

@@ -98,6 +98,11 @@ def server_key(request: SipRequest) -> TransactionKey:
     return ("2543", request.uri, tag, request.call_id, str(cseq.seq), str(via), method)
 
 
+def cancelled_key(cancel: SipRequest) -> TransactionKey:
+    """The key of the INVITE server transaction a CANCEL refers to (§9.2)."""
+    return (*server_key(cancel)[:-1], "INVITE")
+
+
 def client_key(message: SipMessage) -> TransactionKey:
     """The client transaction a response (or our own request) belongs to (§17.1.3)."""
     method = message.method if isinstance(message, SipRequest) else message.cseq.method
