@@ -27,9 +27,10 @@ def offer(
 
 def answer(data: bytes, **kwargs: object) -> tuple[bytes, Negotiated]:
     """Answer an offer from 192.0.2.9:30000 and return the answer's bytes and the result."""
+    options: dict[str, object] = {"session_version": 1, **kwargs}
     sdp, result = answer_offer(
-        parse_sdp(data), local_address="192.0.2.9", local_port=30000,
-        session_id=42, session_version=1, **kwargs,  # type: ignore[arg-type]
+        parse_sdp(data), local_address="192.0.2.9", local_port=30000, session_id=42,
+        **options,  # type: ignore[arg-type]
     )  # fmt: skip
     return sdp.to_bytes(), result
 
@@ -211,3 +212,12 @@ def test_own_offer_and_reading_the_answer() -> None:
     with pytest.raises(ProtocolError) as err:
         accept_answer(ours, parse_sdp(offer("m=audio 0 RTP/AVP 8")))
     assert err.value.status == 488
+
+
+def test_hold_then_resume() -> None:
+    """A re-INVITE puts us on hold (sendonly), the next one resumes (sendrecv)."""
+    _, held = answer(offer("m=audio 4000 RTP/AVP 8", "a=sendonly"), session_version=2)
+    sdp, resumed = answer(offer("m=audio 4000 RTP/AVP 8", "a=sendrecv"), session_version=3)
+    assert (held.send, held.receive) == (False, True)
+    assert (resumed.send, resumed.receive) == (True, True)
+    assert parse_sdp(sdp).origin.session_version == "3"

@@ -277,6 +277,10 @@ def test_error_response_needs_a_request_with_headers() -> None:
     with pytest.raises(SipParseError) as err:
         parse_datagram(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nl: 5\r\n\r\n")
     assert error_response(err.value) is None
+    ack = request(method="ACK").to_bytes().replace(b"Content-Length: 0", b"Content-Length: 9")
+    with pytest.raises(SipParseError) as err:
+        parse_datagram(ack)
+    assert err.value.headers is not None and error_response(err.value) is None
 
 
 def test_with_received_and_response_address() -> None:
@@ -292,6 +296,8 @@ def test_with_received_and_response_address() -> None:
     assert parse_via("SIP/2.0/UDP h.example:5070")[0].response_address() == ("h.example", 5070)
     same = with_received(msg, "192.0.2.1", 5062)
     assert "received" not in same.headers.get_all("Via")[0]
+    broken = request("Via: SIP/2.0/UDP h;;")
+    assert with_received(broken, "192.0.2.1", 5060) is broken
 
 
 @pytest.mark.parametrize(

@@ -391,14 +391,18 @@ def response_for(
 
 
 def error_response(error: SipParseError) -> SipResponse | None:
-    """Build the answer to a malformed request, or None when none can be formed (then drop)."""
+    """Build the answer to a malformed request, or None when none can be formed (then drop).
+
+    None for responses, for ACK (never answered) and without one From/To/Call-ID/CSeq and Via.
+    """
     headers = error.headers
     if headers is None or any(
         len(headers.get_all(name)) != 1 for name in ("From", "To", "Call-ID", "CSeq")
     ):
         return None
     try:
-        parse_cseq(headers.get("CSeq") or "")
+        if parse_cseq(headers.get("CSeq") or "").method == "ACK":
+            return None
         if not [v for raw in headers.get_all("Via") for v in parse_via(raw)]:
             return None
     except ProtocolError:
@@ -407,11 +411,16 @@ def error_response(error: SipParseError) -> SipResponse | None:
 
 
 def with_received(request: SipRequest, host: str, port: int) -> SipRequest:
-    """Add received= (and fill rport) in the top Via, as a server transport must (§18.2.1)."""
+    """Add received= (and fill rport) in the top Via, as a server transport must (§18.2.1).
+
+    A missing or malformed Via is left alone: `check_request` answers that request 400, and
+    the transport sends the answer back to the packet's source.
+    """
     raw = request.headers.get_all("Via")
-    if not raw:
+    try:
+        top, *others = parse_via(raw[0]) if raw else []
+    except (ProtocolError, ValueError):
         return request
-    top, *others = parse_via(raw[0])
     params = [(n, str(port) if n.lower() == "rport" else v) for n, v in top.params]
     if top.host.strip("[]") != host:
         params = [(n, v) for n, v in params if n.lower() != "received"] + [("received", host)]
