@@ -33,7 +33,6 @@ def test_opening_hours_call_end_to_end(stack: Stack, manifest: list[dict[str, An
     caller = turns(result, "caller")
     assert len(caller) == 1
     assert caller[0]["intent"] == "ask_opening_hours"
-    assert "bürgerbüro" in caller[0]["text"].lower().replace(" ", "")
     answer = [t for t in bot if t["seq"] > caller[0]["seq"]]
     assert answer and "Uhr" in answer[0]["text"]
 
