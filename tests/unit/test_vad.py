@@ -23,10 +23,10 @@ def vad() -> SileroVad:
 
 
 def stream(vad: SileroVad, pcm: np.ndarray, settings: VadSettings | None = None) -> list[VadEvent]:
-    """Feeds 8 kHz audio in 20 ms u-law frames, as a call does, then a second of silence."""
+    """Feeds 8 kHz audio in 20 ms u-law frames, as a call does, then two seconds of silence."""
     segmenter = Segmenter(vad.stream(), settings or VadSettings())
     resampler = StreamResampler(RATE, 16000)
-    pcm = np.concatenate([pcm, np.zeros(RATE, dtype=np.int16)])
+    pcm = np.concatenate([pcm, np.zeros(2 * RATE, dtype=np.int16)])
     events: list[VadEvent] = []
     for i in range(0, len(pcm), 160):
         frame = ulaw_decode(ulaw_encode(pcm[i : i + 160]))
