@@ -50,6 +50,8 @@ def stack_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "VOICEBOT_API_TOKEN": "test-token-" + os.urandom(6).hex(),
             "VOICEBOT_MODELS_CACHE_DIR": str(ROOT / "var" / "models"),
             "VOICEBOT_LOG_LEVEL": "INFO",
+            "VOICEBOT_SIP_PORT": str(free_port()),
+            "VOICEBOT_SIP_RING_MS": "300",  # lets the CANCEL test cancel before the answer
         }
     )
     env.update(extra)

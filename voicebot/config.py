@@ -125,6 +125,32 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class SipSettings:
+    """The SIP/RTP transport: where it listens, what it offers, whom it lets in."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # listen address for SIP (UDP and TCP) and RTP
+    port: int = 5060
+    transports: str = "udp,tcp"
+    advertised_address: str | None = None  # Contact/SDP address behind NAT; default: host
+    rtp_port_min: int = 20000
+    rtp_port_max: int = 20999
+    codec_preference: str = "PCMA,PCMU"
+    allow_cidrs: str = "127.0.0.0/8,::1/128"  # other sources get 403
+    auth_user: str | None = None  # set both to require digest auth on INVITE
+    auth_password: str | None = None
+    auth_realm: str = "voicebot"
+    rtp_timeout_s: float = 30.0  # no RTP this long: the call ends as "abandoned"
+    ring_ms: int = 0  # 180 Ringing this long before answering
+    transfer_timeout_s: float = 30.0  # REFER: no final NOTIFY by then means "transfer failed"
+    retry_after_s: int = 30  # Retry-After of the 503 when no call can be taken
+    register_uri: str | None = None  # e.g. sip:pbx.example.org: REGISTER there when set
+    register_user: str | None = None
+    register_password: str | None = None
+    register_expires_s: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs, loaded once and passed down explicitly."""
 
@@ -147,6 +173,7 @@ class Settings:
     models: ModelSettings = field(default_factory=ModelSettings)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    sip: SipSettings = field(default_factory=SipSettings)
 
     @property
     def db_path(self) -> Path:
@@ -167,8 +194,10 @@ SECTIONS: dict[str, type] = {
     "models": ModelSettings,
     "handoff": HandoffSettings,
     "console": ConsoleSettings,
+    "sip": SipSettings,
 }
 SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}
+SECRET_SETTINGS |= {"auth_password", "register_password"}
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from voicebot.config import Settings
 from voicebot.store.calls import call_to_json
+from voicebot.transports.sip import attach_sip
 from voicebot.transports.twilio_ws import handle_twilio_stream
 from voicebot.web.gateway import GATEWAY, Gateway
 
@@ -74,4 +75,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/media/twilio", handle_twilio_stream)
+    attach_sip(app)
     return app

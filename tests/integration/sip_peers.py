@@ -1,0 +1,182 @@
+"""Helpers for the SIP tests: sipp runs, raw G.711 fixtures, an RTP capture socket, records."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from tests.support import FIXTURES, ROOT, Stack
+from voicebot.protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from voicebot.protocol.rtp import parse_rtp
+
+PEERS = ROOT / "tests" / "peers"
+SIPP = shutil.which("sipp")
+BARESIP = shutil.which("baresip")
+SIPP_PCAPS = Path("/usr/share/sip-tester")
+CODECS = {"PCMU": (0, ulaw_encode, ulaw_decode), "PCMA": (8, alaw_encode, alaw_decode)}
+
+
+def sip_port(stack: Stack) -> int:
+    """The stack's SIP port."""
+    return int(stack.env["VOICEBOT_SIP_PORT"])
+
+
+def raw_g711(name: str, codec: str, directory: Path, pad_s: float = 0.0) -> Path:
+    """A fixture as headerless G.711 (sipp's rtp_stream does not skip WAV headers)."""
+    pcm, rate = sf.read(FIXTURES / name, dtype="int16")
+    assert rate == 8000, f"{name} is {rate} Hz, expected 8000"
+    pcm = np.concatenate([pcm, np.zeros(int(pad_s * 8000), dtype=np.int16)])
+    path = directory / f"{Path(name).stem}.{codec.lower()}"
+    path.write_bytes(CODECS[codec][1](pcm))
+    return path
+
+
+@dataclass
+class RtpCapture:
+    """A UDP socket that records every RTP packet the bot sends to it (the caller's SDP port)."""
+
+    sock: socket.socket = field(
+        default_factory=lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    )
+    packets: list[tuple[float, bytes]] = field(default_factory=list)
+    _thread: threading.Thread | None = None
+    _stop: bool = False
+
+    def __post_init__(self) -> None:
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def _run(self) -> None:
+        while not self._stop:
+            try:
+                data, _ = self.sock.recvfrom(2048)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.packets.append((time.monotonic(), data))
+
+    def close(self) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(2)
+        self.sock.close()
+
+    def audio(self, codec: str) -> np.ndarray:
+        """The received audio decoded in sequence order (gaps by timestamp filled with silence)."""
+        pkts = sorted((parse_rtp(d) for _, d in self.packets), key=lambda p: p.timestamp)
+        if not pkts:
+            return np.zeros(0, dtype=np.int16)
+        start = pkts[0].timestamp
+        end = pkts[-1].timestamp + len(pkts[-1].payload)
+        out = np.zeros(end - start, dtype=np.int16)
+        for p in pkts:
+            pcm = CODECS[codec][2](p.payload)
+            out[p.timestamp - start : p.timestamp - start + len(pcm)] = pcm
+        return out
+
+
+def run_sipp(
+    stack: Stack,
+    scenario: str,
+    workdir: Path,
+    keys: dict[str, str],
+    *,
+    timeout: float = 90,
+    transport: str = "u1",
+) -> subprocess.CompletedProcess[str]:
+    """Runs one sipp call of a scenario from tests/peers against the stack; returns the result."""
+    assert SIPP is not None
+    pcap = workdir / "pcap"
+    if not pcap.exists():
+        pcap.symlink_to(SIPP_PCAPS)
+    text = (PEERS / scenario).read_text(encoding="iso-8859-1")
+    for key, value in keys.items():  # sipp expands -key values in messages only: fill in here
+        text = text.replace(f"[{key}]", value)
+    filled = workdir / scenario
+    filled.write_text(text, encoding="iso-8859-1")
+    argv = [SIPP, "-sf", str(filled), f"127.0.0.1:{sip_port(stack)}"]
+    argv += ["-i", "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-mp", str(_even_port())]
+    argv += ["-m", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error"]
+    argv += ["-t", transport, "-trace_msg", "-message_file", str(workdir / "messages.log")]
+    return subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=timeout + 30)
+
+
+def _even_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port % 2 == 0 and port < 65000:
+            return port
+
+
+def api(stack: Stack, path: str) -> Any:
+    """GET a JSON API path of the stack."""
+    req = urllib.request.Request(
+        stack.http_url + path, headers={"Authorization": f"Bearer {stack.token}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def metrics(stack: Stack) -> dict[str, int]:
+    """The gateway's counters from /health."""
+    req = urllib.request.Request(stack.http_url + "/health")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:  # 503 while e.g. Rasa restarts still has a body
+        body = json.loads(exc.read())
+    return dict(body.get("metrics", {}))
+
+
+def record_of(stack: Stack, call_id: str, timeout: float = 30) -> dict[str, Any]:
+    """The finished call record of a SIP Call-ID."""
+    deadline = time.monotonic() + timeout
+    record: dict[str, Any] = {}
+    quoted = urllib.parse.quote(call_id, safe="")
+    while time.monotonic() < deadline:
+        try:
+            record = api(stack, f"/api/calls/{quoted}")
+            if record.get("ended_at"):
+                return record
+        except urllib.error.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"no finished record for {call_id}: {record}")
+
+
+def call_ids(messages: Path) -> list[str]:
+    """The Call-IDs sipp used, from its message trace."""
+    found: list[str] = []
+    for line in messages.read_text(errors="replace").splitlines():
+        if line.lower().startswith("call-id:"):
+            value = line.split(":", 1)[1].strip()
+            if value not in found:
+                found.append(value)
+    return found
+
+
+def env_with_path() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,220 @@
+"""Real SIP callers (sipp) against the running stack: answer, DTMF, CANCEL, BYE, REFER, abuse."""
+
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.sip_peers import (
+    CODECS,
+    SIPP,
+    RtpCapture,
+    api,
+    call_ids,
+    metrics,
+    raw_g711,
+    record_of,
+    run_sipp,
+    sip_port,
+)
+from tests.support import ARTIFACTS, Stack, voiced_seconds
+from voicebot.protocol.rtp import parse_rtp
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(SIPP is None, reason="sipp is not installed (Debian package sip-tester)"),
+]
+ANSWER_WORDS = ("uhr", "montag", "freitag", "bürgerbüro", "geöffnet", "acht", "zwölf")
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Any:
+    from voicebot.tools import load_whisper
+
+    model, _ = load_whisper(cpu_threads=2)
+    return model
+
+
+def _notify(cseq: int, state: str, frag: str) -> str:
+    text = (Path(__file__).parent.parent / "peers" / "notify_fragment.xml").read_text()
+    return text.replace("[cseq]", str(cseq)).replace("[state]", state).replace("[frag]", frag)
+
+
+def _abuse_sip(port: int) -> list[bytes]:
+    """Garbage, a truncated request and a Content-Length mismatch; returns what came back."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(0.5)
+    head = (
+        "OPTIONS sip:bot@127.0.0.1 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:{p};branch=z9hG4bKab{n}\r\n"
+        "From: <sip:x@127.0.0.1>;tag=a{n}\r\nTo: <sip:bot@127.0.0.1>\r\nCall-ID: abuse{n}@x\r\n"
+        "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+    )
+    sock.bind(("127.0.0.1", 0))
+    me = sock.getsockname()[1]
+    probes = [
+        b"\x00\xff garbage \x13\x37" * 20,
+        head.format(p=me, n=1).encode()[:90],  # truncated in the middle of a header
+        (head.format(p=me, n=2) + "Content-Length: 500\r\n\r\nv=0\r\n").encode(),
+    ]
+    replies = []
+    for probe in probes:
+        sock.sendto(probe, ("127.0.0.1", port))
+        try:
+            replies.append(sock.recvfrom(4096)[0])
+        except TimeoutError:
+            replies.append(b"")
+    sock.close()
+    return replies
+
+
+def _bad_rtp(port: int) -> None:
+    """RTP with version 1, a CSRC count past the end, and an unknown payload type."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    header = struct.pack("!BBHII", 0x80, 0, 1, 160, 0x1234)
+    for data in (
+        bytes([0x40]) + header[1:] + bytes(160),  # version 1
+        bytes([0x8F]) + header[1:] + bytes(8),  # 15 CSRCs announced, 2 present
+    ):
+        sock.sendto(data, ("127.0.0.1", port))
+    sock.close()
+
+
+def _rtp_port_of_answer(messages: Path) -> int | None:
+    if not messages.exists():
+        return None
+    m = re.search(
+        r"m=audio (\d+) RTP/AVP", messages.read_text(errors="replace").split("200 OK")[-1]
+    )
+    return int(m.group(1)) if m else None
+
+
+def test_sipp_call_gets_a_spoken_answer_undisturbed_by_garbage(
+    stack: Stack, tmp_path: Path, whisper: Any
+) -> None:
+    from voicebot.tools import transcribe_phone
+
+    codec = "PCMU"
+    audio = raw_g711("oeffnungszeiten_allgemein.wav", codec, tmp_path, pad_s=1.5)
+    capture = RtpCapture()
+    before = metrics(stack)
+    keys = {
+        "capture_port": str(capture.port),
+        "codec": str(CODECS[codec][0]),
+        "codec_name": codec,
+        "audio_file": str(audio),
+        "lead_ms": "12000",
+        "listen_ms": "18000",
+    }
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(run=run_sipp(stack, "uac_audio.xml", tmp_path, keys))
+    )
+    runner.start()
+    # while the bot speaks its greeting, throw garbage at the SIP port and bad RTP at the call
+    time.sleep(4)
+    replies = _abuse_sip(sip_port(stack))
+    rtp_port = _rtp_port_of_answer(tmp_path / "messages.log")
+    if rtp_port:
+        _bad_rtp(rtp_port)
+    runner.join(120)
+    capture.close()
+    run = result["run"]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+
+    assert replies[0] == b"", "garbage is dropped"
+    assert replies[1] in (b"",) or replies[1].startswith(b"SIP/2.0 400")
+    assert replies[2].startswith(b"SIP/2.0 400"), replies[2][:80]
+    after = metrics(stack)
+    assert after.get("sip_parse_errors", 0) >= before.get("sip_parse_errors", 0) + 3
+    assert rtp_port is not None
+    assert after.get("rtp_bad_packets", 0) >= before.get("rtp_bad_packets", 0) + 2
+
+    # the bot's audio kept its 20 ms pacing: inside a talk-spurt (no marker) no gap, no burst
+    assert len(capture.packets) > 200
+    packets = [(t, parse_rtp(d)) for t, d in capture.packets]
+    inside = [(b[0] - a[0]) for a, b in zip(packets, packets[1:], strict=False) if not b[1].marker]
+    assert max(inside) < 0.1, f"a gap of {max(inside):.3f} s inside a talk-spurt"
+    assert sum(inside) / len(inside) > 0.015, "the bot's audio came in bursts"
+
+    pcm = capture.audio(codec)
+    ARTIFACTS.mkdir(exist_ok=True)
+    import soundfile as sf
+
+    sf.write(ARTIFACTS / "sip_sipp_bot.wav", pcm, 8000)
+    answer = pcm[int(14.5 * 8000) :]  # after the caller's question
+    assert voiced_seconds(answer) > 1.5
+    heard = transcribe_phone(whisper, answer, 8000).lower()
+    assert any(w in heard for w in ANSWER_WORDS), heard
+
+    record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
+    assert record["transport"] == "sip"
+    assert record["end_reason"] == "hangup"  # the caller's BYE
+    bot = [t["text"] for t in record["turns"] if t["speaker"] == "bot"]
+    assert any("Uhr" in text for text in bot), bot
+
+
+def test_cancel_before_the_answer(stack: Stack, tmp_path: Path) -> None:
+    before = metrics(stack)
+    run = run_sipp(stack, "uac_cancel.xml", tmp_path, {}, timeout=20)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    after = metrics(stack)
+    assert after.get("sip_cancelled", 0) == before.get("sip_cancelled", 0) + 1
+    assert after.get("calls_started", 0) == before.get("calls_started", 0)
+
+
+def test_retransmitted_invite_gives_one_call(stack: Stack, tmp_path: Path) -> None:
+    before = metrics(stack)
+    run = run_sipp(stack, "uac_retransmit.xml", tmp_path, {}, timeout=30)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    after = metrics(stack)
+    assert after.get("calls_started", 0) == before.get("calls_started", 0) + 1
+    call_id = call_ids(tmp_path / "messages.log")[0]
+    record = record_of(stack, call_id)
+    assert record["end_reason"] == "hangup"
+    listed = [c for c in api(stack, "/api/calls?limit=50") if c["call_id"] == call_id]
+    assert len(listed) == 1
+
+
+def _refer_call(stack: Stack, tmp_path: Path, status: str, notifies: str) -> tuple[str, str]:
+    capture = RtpCapture()
+    keys = {"capture_port": str(capture.port), "refer_status": status, "notifies": notifies}
+    try:
+        run = run_sipp(stack, "uac_refer.xml", tmp_path, keys, timeout=90)
+    finally:
+        capture.close()
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    trace = (tmp_path / "messages.log").read_text(errors="replace")
+    refer_to = re.search(r"^Refer-To: (.*)$", trace, re.MULTILINE)
+    assert refer_to, "no REFER in the trace"
+    assert re.search(r"^Referred-By: <sip:voicebot@", trace, re.MULTILINE)
+    m = re.search(r"X-Voicebot-Handoff=([A-Za-z0-9%_-]+)", refer_to.group(1))
+    assert m, refer_to.group(1)
+    assert refer_to.group(1).startswith("<sip:buergerbuero@pbx.test?")
+    return call_ids(tmp_path / "messages.log")[0], m.group(1)
+
+
+def test_refer_accepted_then_bye(stack: Stack, tmp_path: Path) -> None:
+    notifies = _notify(2, "active;expires=60", "100 Trying") + _notify(
+        3, "terminated;reason=noresource", "200 OK"
+    )
+    call_id, handoff_id = _refer_call(stack, tmp_path, "202 Accepted", notifies)
+    record = record_of(stack, call_id)
+    assert any(t.get("dtmf") == "0" for t in record["turns"]), record["turns"]
+    assert record["end_reason"] == "handoff"
+    handoff = api(stack, f"/api/handoffs/{handoff_id}")
+    assert handoff["status"] != "transfer_failed"
+
+
+def test_refer_declined_marks_transfer_failed(stack: Stack, tmp_path: Path) -> None:
+    call_id, handoff_id = _refer_call(stack, tmp_path, "603 Decline", "")
+    record = record_of(stack, call_id)
+    assert record["end_reason"] == "transfer_failed"
+    assert api(stack, f"/api/handoffs/{handoff_id}")["status"] == "transfer_failed"

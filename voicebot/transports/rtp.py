@@ -1,0 +1,249 @@
+"""One call's RTP: a UDP endpoint from the port range, jitter buffer, DTMF, the outgoing stream.
+
+Incoming packets are checked (`parse_rtp`), bad ones dropped and counted; the first packets
+latch the peer's source address, later ones from elsewhere are ignored (strict source). A 20 ms
+ticker plays the jitter buffer into the pipeline (a lost packet becomes 20 ms of silence) and
+watches for RTP silence. Outgoing audio is already paced by the pipeline: `send_frame`
+packetizes one 20 ms frame, and a pause in the bot's speech starts a new talk-spurt (marker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicebot.audio.resample import Pcm16
+from voicebot.errors import ProtocolError
+from voicebot.protocol.dtmf import DtmfReceiver
+from voicebot.protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from voicebot.protocol.rtp import JitterBuffer, RtpPacketizer, parse_rtp
+from voicebot.protocol.sdp import Negotiated
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 8000
+FRAME_SAMPLES = 160  # 20 ms of G.711
+TICK_S = 0.02
+LATCH_PACKETS = 5  # the source may still change during the first packets (NAT, early media)
+Address = tuple[str, int]
+
+
+@dataclass
+class RtpCallbacks:
+    """What the endpoint reports to its call."""
+
+    audio: Callable[[Pcm16], Awaitable[None]]  # 20 ms of caller audio, in order
+    dtmf: Callable[[str], None]
+    silence_timeout: Callable[[], None]
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    """Hands datagrams to the endpoint."""
+
+    def __init__(self, endpoint: RtpEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.endpoint.receive(data, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("RTP socket error: %s", exc)
+
+
+class RtpEndpoint:
+    """The media side of one call; `negotiate` (re)sets codec and peer from the SDP exchange."""
+
+    def __init__(self, port: int, metrics: Counter[str], timeout_s: float) -> None:
+        self.port = port
+        self.metrics = metrics
+        self.timeout_s = timeout_s
+        self.transport: asyncio.DatagramTransport | None = None
+        self.negotiated: Negotiated | None = None
+        self.callbacks: RtpCallbacks | None = None
+        self.source: Address | None = None
+        self.received = 0
+        self.sent = 0
+        self._latched = 0
+        self._jitter = JitterBuffer(depth=3)
+        self._dtmf = DtmfReceiver()
+        self._packetizer: RtpPacketizer | None = None
+        self._queue: asyncio.Queue[Pcm16] = asyncio.Queue(maxsize=200)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_rx = 0.0
+        self._last_tx: float | None = None
+        self._spurt_ended = False
+        self._timed_out = False
+
+    # ---- set-up ----------------------------------------------------------------------------
+    def negotiate(self, negotiated: Negotiated) -> None:
+        """Applies an SDP answer; a new codec restarts the outgoing stream's payload type."""
+        old = self.negotiated
+        self.negotiated = negotiated
+        self._dtmf.payload_type = negotiated.dtmf_payload_type
+        if self._packetizer is None:
+            self._packetizer = RtpPacketizer(negotiated.payload_type)
+        else:
+            self._packetizer.payload_type = negotiated.payload_type
+        if old is not None and (old.remote_address, old.remote_port) != (
+            negotiated.remote_address,
+            negotiated.remote_port,
+        ):
+            self.source, self._latched = None, 0  # the peer moved: learn its source again
+        self._last_rx = asyncio.get_running_loop().time()  # hold/resume restarts the watch
+
+    def start(self, callbacks: RtpCallbacks) -> None:
+        """Starts playing received audio into the call and watching for RTP silence."""
+        self.callbacks = callbacks
+        self._last_rx = asyncio.get_running_loop().time()
+        self._tasks = [
+            asyncio.create_task(self._tick(), name=f"rtp-tick-{self.port}"),
+            asyncio.create_task(self._feed(), name=f"rtp-feed-{self.port}"),
+        ]
+
+    async def close(self) -> None:
+        """Stops the tasks and frees the port."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+    # ---- receiving -------------------------------------------------------------------------
+    def receive(self, data: bytes, addr: Address) -> None:
+        """One datagram: check, latch or filter the source, then buffer audio or take DTMF."""
+        try:
+            packet = parse_rtp(data)
+        except ProtocolError as exc:
+            self.metrics["rtp_bad_packets"] += 1
+            log.debug("RTP from %s dropped: %s", addr, exc.reason)
+            return
+        if self.source != addr:
+            if self._latched >= LATCH_PACKETS:
+                self.metrics["rtp_wrong_source"] += 1
+                return
+            self.source = addr
+        self._latched += 1
+        neg = self.negotiated
+        if neg is None:
+            return
+        self._last_rx = asyncio.get_running_loop().time()
+        if packet.payload_type == neg.payload_type:
+            self.received += 1
+            self._jitter.put(packet)
+        elif neg.dtmf_payload_type is not None and packet.payload_type == neg.dtmf_payload_type:
+            try:
+                digit = self._dtmf.feed(packet)
+            except ProtocolError:
+                self.metrics["rtp_bad_packets"] += 1
+                return
+            if digit is not None and self.callbacks is not None:
+                self.metrics["dtmf_digits"] += 1
+                self.callbacks.dtmf(digit.digit)
+        elif packet.payload_type in (13, 19):  # comfort noise: silence, nothing to play
+            return
+        else:
+            self.metrics["rtp_unknown_payload_type"] += 1
+
+    def _decode(self, payload: bytes) -> Pcm16:
+        assert self.negotiated is not None
+        if self.negotiated.codec == "PCMA":
+            return alaw_decode(payload)
+        return ulaw_decode(payload)
+
+    async def _tick(self) -> None:
+        """Every 20 ms: take one packet from the jitter buffer; watch for RTP silence."""
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            next_at += TICK_S
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            if loop.time() - next_at > 0.2:
+                next_at = loop.time()  # the loop stalled: do not catch up in a burst
+            packet = self._jitter.get()
+            if packet is not None:
+                self._enqueue(self._decode(packet.payload))
+            elif self.received:  # loss, or a peer that stops sending in pauses (DTX): silence,
+                self._enqueue(np.zeros(FRAME_SAMPLES, dtype=np.int16))  # so endpointing goes on
+            neg = self.negotiated
+            watching = neg is not None and neg.receive and neg.remote_port > 0
+            idle = loop.time() - self._last_rx
+            if watching and idle > self.timeout_s and not self._timed_out:
+                self._timed_out = True
+                self.metrics["rtp_timeouts"] += 1
+                if self.callbacks is not None:
+                    self.callbacks.silence_timeout()
+
+    def _enqueue(self, pcm: Pcm16) -> None:
+        try:
+            self._queue.put_nowait(pcm)
+        except asyncio.QueueFull:
+            self.metrics["rtp_frames_dropped"] += 1  # the pipeline fell far behind
+
+    async def _feed(self) -> None:
+        """Feeds the call's pipeline in order; a slow VAD never stalls the ticker."""
+        while True:
+            pcm = await self._queue.get()
+            if self.callbacks is not None:
+                await self.callbacks.audio(pcm)
+
+    # ---- sending ---------------------------------------------------------------------------
+    def send_frame(self, frame: Pcm16) -> None:
+        """Packetizes one paced 20 ms frame; after a pause the packet starts a talk-spurt."""
+        neg, pkt, transport = self.negotiated, self._packetizer, self.transport
+        if neg is None or pkt is None or transport is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if self._last_tx is not None and (self._spurt_ended or now - self._last_tx > 0.06):
+            gap = max(0.0, now - self._last_tx - TICK_S)
+            pkt.silence(int(round(gap * 50)) * FRAME_SAMPLES)  # clock runs on during silence
+        self._spurt_ended = False
+        self._last_tx = now
+        payload = alaw_encode(frame) if neg.codec == "PCMA" else ulaw_encode(frame)
+        packet = pkt.audio(payload, FRAME_SAMPLES)
+        if not neg.send or neg.remote_address is None:
+            return  # on hold: the clock runs on, nothing leaves
+        transport.sendto(packet.to_bytes(), (neg.remote_address, neg.remote_port))
+        self.sent += 1
+
+    def end_talk_spurt(self) -> None:
+        """The bot finished an utterance: its next frame carries the marker."""
+        self._spurt_ended = True
+
+
+class PortAllocator:
+    """Hands out even RTP ports from a range, round robin, skipping ports in use."""
+
+    def __init__(self, host: str, low: int, high: int) -> None:
+        if low > high or low < 1024 or high > 65535:
+            raise ValueError(f"bad RTP port range {low}-{high}")
+        self.host, self.low, self.high = host, low + (low % 2), high
+        self._next = self.low
+
+    async def open(self, metrics: Counter[str], timeout_s: float) -> RtpEndpoint:
+        """Binds the next free port of the range; OSError when all are taken."""
+        loop = asyncio.get_running_loop()
+        count = (self.high - self.low) // 2 + 1
+        for _ in range(count):
+            port = self._next
+            self._next = self.low if port + 2 > self.high else port + 2
+            endpoint = RtpEndpoint(port, metrics, timeout_s)
+            try:
+                transport, _ = await loop.create_datagram_endpoint(
+                    functools.partial(_Protocol, endpoint), local_addr=(self.host, port)
+                )
+            except OSError:
+                continue
+            endpoint.transport = transport
+            return endpoint
+        raise OSError(f"no free RTP port in {self.low}-{self.high}")
