@@ -67,7 +67,7 @@ class VadSettings:
     long_end_silence_ms: int = 1200  # when the dialogue expects a long answer (address, list)
     min_speech_ms: int = 250  # shorter voiced bursts (clicks, coughs) are not utterances
     barge_in_min_ms: int = 300  # caller speech this long stops the bot's playback
-    pre_speech_ms: int = 200  # audio kept before the detected speech start
+    pre_speech_ms: int = 300  # silence put before the speech onset for Whisper
     max_utterance_s: float = 20.0
 
 

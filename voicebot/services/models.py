@@ -51,7 +51,7 @@ PREFERRED_VOICES = {"de": "de_DE-thorsten-medium"}
 GERMAN_FALLBACKS = ("espeak", "piper-joe")
 # What german_fallback = "auto" means when no German Piper voice is installed. Chosen by which
 # fallback Whisper transcribes with the lower WER: see docs/german-voice.md before changing it.
-AUTO_GERMAN_FALLBACK = "espeak"
+AUTO_GERMAN_FALLBACK = "piper-joe"
 FETCH_GERMAN_VOICE = "voicebot models fetch de_DE-thorsten-medium"
 
 
