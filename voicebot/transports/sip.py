@@ -361,7 +361,7 @@ class SipServer:
             respond(rejection.response(req))
             return
         if req.method == "CANCEL":
-            respond(self._cancel(req))
+            self._cancel(req, respond)
             return
         if req.to_addr.tag is not None:
             self._in_dialog(req, respond)
@@ -394,10 +394,13 @@ class SipServer:
         suffix = ";transport=tcp" if peer.reliable else ""
         return f"sip:voicebot@{self.address}:{self.settings.port}{suffix}"
 
-    def _cancel(self, cancel: SipRequest) -> SipResponse:
+    def _cancel(self, cancel: SipRequest, respond: Callable[[SipResponse], None]) -> None:
+        """200 for the CANCEL, then 487 for the INVITE if it is still unanswered (§9.2)."""
         call = self._pending.get(cancelled_key(cancel))
         if call is None:
-            return response_for(cancel, 481)
+            respond(response_for(cancel, 481))
+            return
+        respond(response_for(cancel, 200))
         if not call.cancelled and call.tx.state == "proceeding":
             call.cancelled = True
             self.metrics["sip_cancelled"] += 1
@@ -406,7 +409,6 @@ class SipServer:
             if invite_driver is not None:
                 self._responder(call.tx, invite_driver[1])(terminated)
             self._spawn(self.end_call(call, "cancelled", send_bye=False))
-        return response_for(cancel, 200)
 
     def _in_dialog(self, req: SipRequest, respond: Callable[[SipResponse], None]) -> None:
         call = self.calls.get((req.call_id, req.to_addr.tag or "", req.from_addr.tag or ""))

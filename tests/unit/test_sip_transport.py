@@ -1,0 +1,241 @@
+"""The SIP server's refusals over real UDP sockets (no pipeline needed), RTP drop counters,
+REFER helpers and digest authentication."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import struct
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from voicebot.config import Settings, SipSettings
+from voicebot.protocol.sdp import Negotiated
+from voicebot.transports.rtp import RtpEndpoint
+from voicebot.transports.sip import SipServer
+from voicebot.transports.sip_auth import DigestVerifier, authorization, parse_digest
+from voicebot.transports.sip_refer import refer_to_uri, sipfrag_status
+
+SDP = (
+    "v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+)
+
+
+class StubGateway:
+    """What the SIP server needs of the gateway before a call is answered."""
+
+    def __init__(self, refusal: str | None = None) -> None:
+        self.metrics: Counter[str] = Counter()
+        self.settings = Settings()
+        self.refusal = refusal
+
+    def admission_refusal(self) -> str | None:
+        return self.refusal
+
+
+def request(
+    method: str,
+    port: int,
+    *,
+    extra: str = "",
+    body: str = "",
+    to_tag: str = "",
+    n: int = 1,
+) -> bytes:
+    to = "<sip:bot@127.0.0.1>" + (f";tag={to_tag}" if to_tag else "")
+    ctype = "Content-Type: application/sdp\r\n" if body else ""
+    return (
+        f"{method} sip:bot@127.0.0.1 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKunit{method}{n}\r\n"
+        f"From: <sip:caller@127.0.0.1>;tag=from{n}\r\nTo: {to}\r\n"
+        f"Call-ID: unit{n}@127.0.0.1\r\nCSeq: 1 {method}\r\n{extra}{ctype}"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+
+
+def run_server(
+    check: Callable[[SipServer, Callable[[bytes], Awaitable[bytes]]], Awaitable[None]],
+    refusal: str | None = None,
+    **sip: Any,
+) -> StubGateway:
+    """Starts a SipServer on a free port and hands `check` a send-and-wait-for-reply helper."""
+    gateway = StubGateway(refusal)
+
+    async def main() -> None:
+        settings = SipSettings(port=0, transports="udp", **sip)
+        server = SipServer(settings, gateway)  # type: ignore[arg-type]
+        server.settings = dataclasses.replace(settings, port=_free_udp_port())
+        await server.start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+
+        async def send(data: bytes) -> bytes:
+            await loop.sock_sendto(sock, data, ("127.0.0.1", server.settings.port))
+            try:
+                while True:
+                    reply = await asyncio.wait_for(loop.sock_recv(sock, 65536), 1.0)
+                    if not reply.startswith(b"SIP/2.0 100 "):
+                        return reply
+            except asyncio.TimeoutError:
+                return b""
+
+        send.port = sock.getsockname()[1]  # type: ignore[attr-defined]
+        try:
+            await check(server, send)
+        finally:
+            sock.close()
+            await server.stop()
+
+    asyncio.run(main())
+    return gateway
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def status(reply: bytes) -> int:
+    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"SIP/2.0 ") else 0
+
+
+def test_options_lists_methods_and_sdp() -> None:
+    async def check(server: SipServer, send: Any) -> None:
+        reply = await send(request("OPTIONS", send.port))
+        assert status(reply) == 200
+        assert b"Allow: ACK, BYE, CANCEL, INFO, INVITE, NOTIFY, OPTIONS" in reply
+        assert b"Accept: application/sdp" in reply
+
+    run_server(check)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (lambda p: request("BYE", p, to_tag="nope"), 481),  # unknown dialog
+        (lambda p: request("FROBNICATE", p), 501),
+        (lambda p: request("SUBSCRIBE", p), 405),
+        (lambda p: request("OPTIONS", p, extra="Max-Forwards: 0\r\n"), 483),
+        (lambda p: request("OPTIONS", p, body="a" * 17000), 413),
+        (lambda p: request("OPTIONS", p, extra="Content-Length: 9\r\n"), 400),  # two lengths
+        (lambda p: request("INVITE", p), 488),  # no SDP offer
+        (lambda p: request("CANCEL", p), 481),  # nothing to cancel
+    ],
+)
+def test_refusals(data: Callable[[int], bytes], expected: int) -> None:
+    async def check(server: SipServer, send: Any) -> None:
+        reply = await send(data(send.port))
+        assert status(reply) == expected, reply[:200]
+        if expected in (405, 501):
+            assert b"\r\nAllow: " in reply
+
+    run_server(check)
+
+
+def test_garbage_is_dropped_and_counted() -> None:
+    async def check(server: SipServer, send: Any) -> None:
+        assert await send(b"\x00\x01garbage\xff" * 10) == b""
+        assert await send(request("OPTIONS", send.port)[:60]) == b""  # truncated: no headers
+        assert await send(b"\r\n\r\n") == b""  # keep-alive
+
+    gateway = run_server(check)
+    assert gateway.metrics["sip_parse_errors"] == 2
+
+
+def test_source_outside_the_allowlist_gets_403() -> None:
+    async def check(server: SipServer, send: Any) -> None:
+        assert status(await send(request("OPTIONS", send.port))) == 403
+
+    gateway = run_server(check, allow_cidrs="10.0.0.0/8")
+    assert gateway.metrics["sip_forbidden"] == 1
+
+
+def test_models_not_ready_gives_503_with_retry_after() -> None:
+    async def check(server: SipServer, send: Any) -> None:
+        reply = await send(request("INVITE", send.port, body=SDP))
+        assert status(reply) == 503
+        assert b"Retry-After: 30" in reply
+
+    run_server(check, refusal="models loading, try again later")
+
+
+def test_invite_needs_digest_credentials_when_configured() -> None:
+    async def check(server: SipServer, send: Any) -> None:
+        reply = await send(request("INVITE", send.port, body=SDP))
+        assert status(reply) == 401
+        challenges = [
+            line.split(":", 1)[1].strip()
+            for line in reply.decode().split("\r\n")
+            if line.startswith("WWW-Authenticate:")
+        ]
+        assert any("SHA-256" in c for c in challenges) and any("MD5" in c for c in challenges)
+        # answering the challenge gets past authentication (to admission control: 503)
+        header = authorization(
+            challenges[0], method="INVITE", uri="sip:bot@127.0.0.1", username="pbx", password="pw"
+        )
+        reply = await send(
+            request("INVITE", send.port, body=SDP, extra=f"Authorization: {header}\r\n", n=2)
+        )
+        assert status(reply) == 503
+
+    run_server(check, refusal="busy", auth_user="pbx", auth_password="pw")
+
+
+def test_digest_verifier_md5_and_sha256() -> None:
+    verifier = DigestVerifier("voicebot", "pbx", "secret")
+    for challenge in verifier.challenges():
+        header = authorization(
+            challenge, method="INVITE", uri="sip:bot@x", username="pbx", password="secret"
+        )
+        assert verifier.verify(header, "INVITE")
+        assert not verifier.verify(header, "BYE")  # bound to the method
+        wrong = authorization(
+            challenge, method="INVITE", uri="sip:bot@x", username="pbx", password="guess"
+        )
+        assert not verifier.verify(wrong, "INVITE")
+    old = verifier.challenges(now=0)[0]
+    stale = authorization(old, method="INVITE", uri="sip:bot@x", username="pbx", password="secret")
+    assert not verifier.verify(stale, "INVITE")
+    assert parse_digest('Digest realm="a\\"b", nonce=x')["realm"] == 'a"b'
+
+
+def test_refer_to_carries_the_escaped_handoff_id() -> None:
+    assert refer_to_uri("sip:buergerbuero@pbx.test", "AB 12/3") == (
+        "sip:buergerbuero@pbx.test?X-Voicebot-Handoff=AB%2012%2F3"
+    )
+    assert refer_to_uri("queue@pbx", "X1") == "sip:queue@pbx?X-Voicebot-Handoff=X1"
+    assert sipfrag_status(b"SIP/2.0 200 OK\r\n") == 200
+    assert sipfrag_status(b"SIP/2.0 603 Declined") == 603
+    assert sipfrag_status(b"garbage") is None
+
+
+def test_bad_rtp_is_dropped_and_counted() -> None:
+    async def main() -> Counter[str]:
+        metrics: Counter[str] = Counter()
+        endpoint = RtpEndpoint(40000, metrics, timeout_s=30)
+        endpoint.negotiate(Negotiated("PCMU", 0, 101, "127.0.0.1", 40002, "sendrecv"))
+        good = struct.pack("!BBHII", 0x80, 0, 1, 160, 7) + bytes(160)
+        src = ("127.0.0.1", 40002)
+        endpoint.receive(bytes([0x40]) + good[1:], src)  # version 1
+        endpoint.receive(bytes([0x8F]) + good[1:20], src)  # 15 CSRCs in 8 bytes
+        endpoint.receive(good[:1] + bytes([96]) + good[2:], src)  # payload type 96: not offered
+        endpoint.receive(good, src)
+        assert endpoint.received == 1
+        for n in range(2, 8):  # the source is latched after the first packets
+            endpoint.receive(struct.pack("!BBHII", 0x80, 0, n, 160 * n, 7) + bytes(160), src)
+        endpoint.receive(struct.pack("!BBHII", 0x80, 0, 9, 1440, 7) + bytes(160), ("1.2.3.4", 9))
+        assert endpoint.received == 7
+        return metrics
+
+    metrics = asyncio.run(main())
+    assert metrics["rtp_bad_packets"] == 2
+    assert metrics["rtp_unknown_payload_type"] == 1
+    assert metrics["rtp_wrong_source"] == 1
