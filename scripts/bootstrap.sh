@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(espeak-ng libsndfile1)
-[ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(sox)
+[ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(sox sip-tester baresip-core)  # SIP peers of the tests
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }

@@ -218,4 +218,7 @@ def test_refer_declined_marks_transfer_failed(stack: Stack, tmp_path: Path) -> N
     call_id, handoff_id = _refer_call(stack, tmp_path, "603 Decline", "")
     record = record_of(stack, call_id)
     assert record["end_reason"] == "transfer_failed"
-    assert api(stack, f"/api/handoffs/{handoff_id}")["status"] == "transfer_failed"
+    deadline = time.monotonic() + 10
+    while api(stack, f"/api/handoffs/{handoff_id}")["status"] != "transfer_failed":
+        assert time.monotonic() < deadline, api(stack, f"/api/handoffs/{handoff_id}")
+        time.sleep(0.3)

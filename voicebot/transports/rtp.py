@@ -2,9 +2,11 @@
 
 Incoming packets are checked (`parse_rtp`), bad ones dropped and counted; the first packets
 latch the peer's source address, later ones from elsewhere are ignored (strict source). A 20 ms
-ticker plays the jitter buffer into the pipeline (a lost packet becomes 20 ms of silence) and
-watches for RTP silence. Outgoing audio is already paced by the pipeline: `send_frame`
-packetizes one 20 ms frame, and a pause in the bot's speech starts a new talk-spurt (marker).
+ticker plays the jitter buffer into the pipeline (a lost packet becomes 20 ms of silence, and
+so does every tick once the peer stopped sending, e.g. silence suppression, so that endpointing
+still sees the pause) and watches for RTP silence (no packets at all: the call is abandoned).
+Outgoing audio is already paced by the pipeline: `send_frame` packetizes one 20 ms frame, and a
+pause in the bot's speech starts a new talk-spurt (marker).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms of G.711
 TICK_S = 0.02
+DTX_AFTER_S = 0.1  # no audio packet this long: the peer is silent, not late
 LATCH_PACKETS = 5  # the source may still change during the first packets (NAT, early media)
 Address = tuple[str, int]
 
@@ -76,7 +79,7 @@ class RtpEndpoint:
         self._packetizer: RtpPacketizer | None = None
         self._queue: asyncio.Queue[Pcm16] = asyncio.Queue(maxsize=200)
         self._tasks: list[asyncio.Task[None]] = []
-        self._last_rx = 0.0
+        self._last_rx = self._last_audio = 0.0
         self._last_tx: float | None = None
         self._spurt_ended = False
         self._timed_out = False
@@ -140,6 +143,7 @@ class RtpEndpoint:
         self._last_rx = asyncio.get_running_loop().time()
         if packet.payload_type == neg.payload_type:
             self.received += 1
+            self._last_audio = self._last_rx
             self._jitter.put(packet)
         elif neg.dtmf_payload_type is not None and packet.payload_type == neg.dtmf_payload_type:
             try:
@@ -170,11 +174,14 @@ class RtpEndpoint:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             if loop.time() - next_at > 0.2:
                 next_at = loop.time()  # the loop stalled: do not catch up in a burst
+            lost = self._jitter.lost
             packet = self._jitter.get()
             if packet is not None:
                 self._enqueue(self._decode(packet.payload))
-            elif self.received:  # loss, or a peer that stops sending in pauses (DTX): silence,
-                self._enqueue(np.zeros(FRAME_SAMPLES, dtype=np.int16))  # so endpointing goes on
+            elif self._jitter.lost > lost or (
+                self.received and loop.time() - self._last_audio > DTX_AFTER_S
+            ):  # a lost packet, or a peer that stops sending in pauses (DTX): silence, so
+                self._enqueue(np.zeros(FRAME_SAMPLES, dtype=np.int16))  # endpointing goes on
             neg = self.negotiated
             watching = neg is not None and neg.receive and neg.remote_port > 0
             idle = loop.time() - self._last_rx
