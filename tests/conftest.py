@@ -1,12 +1,15 @@
-"""Shared fixtures: the fixture manifest, ../shared, and one real hotline stack per session."""
+"""Shared fixtures: the fixture manifest, ../shared, one real hotline stack per session, a
+private PostgreSQL server, and a database fixture over both backends."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,18 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import FIXTURES, ROOT, SHARED, Stack, stack_env
+from tests.support import (
+    AGENTS,
+    FIXTURES,
+    HOOK_SECRET,
+    ROOT,
+    SHARED,
+    HookReceiver,
+    Postgres,
+    Stack,
+    stack_env,
+    start_postgres,
+)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
@@ -54,10 +68,56 @@ def manifest() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def postgres() -> Iterator[Postgres]:
+    """A private PostgreSQL cluster (Debian's server, started as its `postgres` user if root)."""
+    try:
+        server = start_postgres()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"PostgreSQL could not be started, so its variant is skipped: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return tmp_path / "voicebot.db"
+    server: Postgres = request.getfixturevalue("postgres")
+    import psycopg
+
+    name = "test_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.url(name)
+
+
+@pytest.fixture(scope="session")
+def hook_receiver() -> Iterator[HookReceiver]:
+    """Plays the telephony platform's transfer hook and the CRM for the test stack."""
+    receiver = HookReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, hook_receiver: HookReceiver) -> Iterator[Stack]:
     """The real stack (action server, Rasa, gateway) started once via `voicebot stack`."""
+    from voicebot.web.agent_auth import hash_password
+
     data_dir = tmp_path_factory.mktemp("stack")
-    env = stack_env(data_dir)
+    env = stack_env(
+        data_dir,
+        VOICEBOT_CONSOLE_AGENTS=json.dumps({n: hash_password(p) for n, p in AGENTS.items()}),
+        VOICEBOT_HANDOFF_TARGETS=json.dumps({"buergerbuero": "sip:buergerbuero@pbx.test"}),
+        VOICEBOT_HANDOFF_TRANSFER_HOOK_URL=hook_receiver.url("/transfer"),
+        VOICEBOT_HANDOFF_WEBHOOK_URL=hook_receiver.url("/crm"),
+        VOICEBOT_HANDOFF_WEBHOOK_SECRET=HOOK_SECRET,
+    )
     log = data_dir / "stack.out"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -78,6 +138,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             data_dir=data_dir,
             proc=proc,
             env=env,
+            hooks=hook_receiver,
         )
     finally:
         children = _child_pids(proc.pid)

@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_models_parser(sub)
     except ImportError:  # pragma: no cover
         pass
+    from voicebot.web.agent_cli import add_agents_parser
+
+    add_agents_parser(sub)
     return parser
 
 

@@ -207,6 +207,8 @@ class CallSession:
                     await self._utterance(item)
             except VoicebotError as exc:
                 await self._fault(exc, at_start=isinstance(item, _Start))
+        if self._outcome.reason == "handoff":
+            await self._hand_off()
         await self._sink.close(self._outcome.reason)
         self.ended.set()
 
@@ -348,6 +350,51 @@ class CallSession:
 
         with contextlib.suppress(VoicebotError, ConnectionError):
             await self._play(_one_chunk(audio), _Spoken(), turn)
+
+    # ---- handoff ---------------------------------------------------------------------------
+    async def _hand_off(self) -> None:
+        """Stores the handoff, tells the caller its id, then transfers or books a callback."""
+        service = self._svc.handoff
+        if service is None:
+            return
+        o = self._outcome
+        try:
+            handoff = await service.create(
+                self.info.call_id, self.info.caller, self.language, o.department, o.handoff_reason
+            )
+        except Exception as exc:  # noqa: BLE001 - the caller is still handed over
+            log.error("call %s: the handoff was not stored: %s", self.info.call_id, exc)
+            return
+        o.department = handoff.department
+        await self._say_to_the_end(*service.announcement(handoff, self.language))
+        if handoff.kind == "callback":
+            o.reason = "callback"  # nobody to transfer to: the platform just hangs up
+            return
+        transfer = getattr(self._sink, "transfer", None)
+        if transfer is not None and not await transfer(handoff.target, handoff.handoff_id):
+            await service.transfer_failed(handoff)
+            text = service.transfer_failed_prompt(self.language)
+            await self._say_to_the_end(text, text)
+            o.reason = "transfer_failed"
+
+    async def _say_to_the_end(self, text: str, spoken: str) -> None:
+        """Speaks a closing message without barge-in (the caller must hear the handoff id)."""
+        turn = self._new_turn("bot", text)
+        rate = self._sink.sample_rate
+        pacer = Pacer()
+        try:
+            async for chunk in self._svc.tts.stream(spoken, self.language, rate):
+                for frame in frames(chunk, rate):
+                    await pacer.wait()
+                    turn.started_at = turn.started_at or utc_now()
+                    await self._sink.send_audio(frame)
+                pacer.reset()
+            await self._sink.send_mark(f"turn-{turn.seq}")
+        except (VoicebotError, ConnectionError) as exc:
+            log.warning("call %s: closing message not played: %s", self.info.call_id, exc)
+            turn.interrupted = True
+        turn.ended_at = utc_now()
+        await self._close_turn(turn)
 
     # ---- records ---------------------------------------------------------------------------
     def _new_turn(self, speaker: str, text: str) -> TurnRecord:

@@ -30,6 +30,14 @@ class MediaSink(Protocol):
     async def close(self, reason: str) -> None:
         """Ends the media stream (hang-up or transfer)."""
 
+    async def transfer(self, target: str, handoff_id: str) -> bool:
+        """Hands the call to `target` (SIP: REFER with the handoff id); True if it was taken.
+
+        Optional: a sink without it leaves the transfer to the platform when the stream closes
+        with the reason "handoff".
+        """
+        ...
+
 
 def frames(pcm: Pcm16, sample_rate: int, frame_ms: int = FRAME_MS) -> Iterator[Pcm16]:
     """Cuts PCM into frames of `frame_ms`, padding the last one with silence."""

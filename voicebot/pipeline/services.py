@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from voicebot.audio.resample import Pcm16
 from voicebot.audio.vad import Segmenter, SileroVad, VadEvent
 from voicebot.config import Settings
+from voicebot.handoff.service import HandoffService
 from voicebot.pipeline.prompts import Prompts
 from voicebot.services.asr import AsrService
 from voicebot.services.dialogue import RasaClient
@@ -30,6 +31,7 @@ class Services:
     vad_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad")
     )
+    handoff: HandoffService | None = None  # handoff records, transfer hook, callbacks
 
     def new_segmenter(self) -> Segmenter:
         """A per-call endpointing state machine over the shared VAD model."""

@@ -6,7 +6,9 @@ reason; nothing is raised into the server, so other calls are unaffected.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
@@ -21,6 +23,7 @@ from voicebot.web.gateway import GATEWAY, Gateway
 log = logging.getLogger(__name__)
 
 CLOSE_TRY_AGAIN_LATER = 1013  # overload or models still loading
+TransferHook = Callable[[str, str], Awaitable[bool]]
 
 
 class TwilioSink:
@@ -28,9 +31,15 @@ class TwilioSink:
 
     sample_rate = twilio.SAMPLE_RATE
 
-    def __init__(self, ws: web.WebSocketResponse, stream_sid: str) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        stream_sid: str,
+        transfer_hook: TransferHook | None = None,
+    ) -> None:
         self._ws = ws
         self._sid = stream_sid
+        self._transfer_hook = transfer_hook
         self.closed_reason: str | None = None
 
     async def send_audio(self, frame: Pcm16) -> None:
@@ -47,6 +56,12 @@ class TwilioSink:
         """Drops audio Twilio has buffered (barge-in)."""
         if not self._ws.closed:
             await self._ws.send_str(twilio.clear_message(self._sid))
+
+    async def transfer(self, target: str, handoff_id: str) -> bool:
+        """POSTs the signed transfer request to the configured hook (none: the platform's own)."""
+        if self._transfer_hook is None:
+            return True
+        return await self._transfer_hook(target, handoff_id)
 
     async def close(self, reason: str) -> None:
         """Ends the stream; the telephony platform continues (e.g. its transfer TwiML)."""
@@ -118,7 +133,12 @@ async def _start_call(
         caller=params.get("caller") or params.get("from") or None,
         stream_id=start.stream_sid,
     )
-    session = CallSession(info, TwilioSink(ws, start.stream_sid), gateway.services)
+    hook: TransferHook | None = None
+    if gateway.handoffs is not None:
+        hook = functools.partial(
+            gateway.handoffs.request_transfer, call_id=info.call_id, stream_id=info.stream_id
+        )
+    session = CallSession(info, TwilioSink(ws, start.stream_sid, hook), gateway.services)
     gateway.call_started(session)
     await session.start()
     log.info("call %s started (stream %s, caller %s)", info.call_id, info.stream_id, info.caller)

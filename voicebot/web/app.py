@@ -1,4 +1,4 @@
-"""aiohttp application factory: health, call-record API, media endpoints."""
+"""aiohttp application factory: health, call-record and handoff API, media, agent console."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from voicebot.config import Settings
+from voicebot.handoff.hours import ServiceHours
 from voicebot.store.calls import call_to_json
 from voicebot.transports.sip import attach_sip
 from voicebot.transports.twilio_ws import handle_twilio_stream
+from voicebot.web.agent_api import add_handoff_api
+from voicebot.web.agent_auth import agent_auth
+from voicebot.web.agent_console import add_agent_console
 from voicebot.web.gateway import GATEWAY, Gateway
 
 log = logging.getLogger(__name__)
@@ -59,7 +63,8 @@ async def list_calls(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     """Builds the gateway application; models load after start-up, /health tells when ready."""
-    app = web.Application(middlewares=[api_auth])
+    hours = ServiceHours.parse(settings.handoff.service_hours, settings.handoff.timezone)
+    app = web.Application(middlewares=[api_auth, agent_auth])
     gateway = Gateway(settings)
     app[GATEWAY] = gateway
 
@@ -75,5 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/media/twilio", handle_twilio_stream)
+    add_handoff_api(app)
+    add_agent_console(app, hours.zone)
     attach_sip(app)
     return app

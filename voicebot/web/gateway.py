@@ -13,7 +13,10 @@ import aiohttp
 from aiohttp import web
 
 from voicebot.config import Settings
-from voicebot.errors import VoicebotError
+from voicebot.errors import ConfigError, VoicebotError
+from voicebot.handoff.events import Hub
+from voicebot.handoff.service import HandoffService
+from voicebot.handoff.webhook import WebhookDispatcher
 from voicebot.pipeline.call import CallSession
 from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
 from voicebot.pipeline.services import Services
@@ -24,6 +27,9 @@ from voicebot.services.dialogue import RasaClient
 from voicebot.services.hotwords import extract_hotwords
 from voicebot.services.tts import TtsService
 from voicebot.store.calls import CallStore
+from voicebot.store.db import Database
+from voicebot.store.handoffs import HandoffStore
+from voicebot.store.sessions import SessionStore
 
 log = logging.getLogger(__name__)
 PROMPT_RATE = 16000
@@ -35,7 +41,13 @@ class Gateway:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = CallStore(settings.db_path)
+        self.db = Database(settings.database_url or settings.db_path)
+        self.store = CallStore(self.db)
+        self.handoff_store = HandoffStore(self.db)
+        self.sessions = SessionStore(self.db)
+        self.hub = Hub()
+        self.handoffs: HandoffService | None = None  # set up in startup()
+        self.webhooks: WebhookDispatcher | None = None
         self.metrics: Counter[str] = Counter()
         self.calls: dict[str, CallSession] = {}
         self.load_times: dict[str, float] = {}
@@ -58,24 +70,52 @@ class Gateway:
         """Opens the store and the Rasa client; models load in the background."""
         try:
             await self.store.open()
-        except OSError as exc:
+        except (OSError, *self.db.errors) as exc:  # type: ignore[misc]
             raise VoicebotError(
-                f"cannot open the call database {self.settings.db_path}: {exc}. "
-                "Check VOICEBOT_DATABASE_PATH, free disk space and permissions."
+                f"cannot open the database {self.db.description}: {exc}. Check "
+                "VOICEBOT_DATABASE_URL / VOICEBOT_DATABASE_PATH, free disk space and permissions."
             ) from exc
         self._http = aiohttp.ClientSession()
         self.rasa = RasaClient(self._http, self.settings.rasa)
+        self.webhooks = WebhookDispatcher(
+            self.settings.handoff, self.handoff_store, self._http, self.hub
+        )
+        try:
+            self.handoffs = HandoffService(
+                self.settings,
+                self.handoff_store,
+                self.store,
+                self.rasa,
+                self._http,
+                self.hub,
+                self.webhooks,
+            )
+        except ConfigError:
+            await self._http.close()
+            await self.store.close()
+            raise
+        if self.settings.handoff.webhook_url and not self.settings.handoff.webhook_secret:
+            log.warning("handoff webhook without VOICEBOT_HANDOFF_WEBHOOK_SECRET: sent unsigned")
+        self.webhooks.start()
         self._loader = asyncio.create_task(self._load_models())
         self._purger = asyncio.create_task(self._purge_periodically())
 
     async def purge_expired(self, now: datetime | None = None) -> int:
-        """Deletes call records older than the retention period; returns how many."""
+        """Deletes call and handoff records older than the retention period; returns how many."""
         now = now or datetime.now(timezone.utc)
         cutoff = now - timedelta(days=self.settings.transcript_retention_days)
-        purged = await self.store.purge_older_than(cutoff)
-        if purged:
-            log.info("retention: deleted %d call record(s) older than %s", purged, cutoff.date())
-        return purged
+        calls = await self.store.purge_older_than(cutoff)
+        handoffs = await self.handoff_store.purge_older_than(cutoff)
+        await self.sessions.purge_expired(now)
+        if calls or handoffs:
+            log.info(
+                "retention: deleted %d call record(s) and %d handoff(s) older than %s",
+                calls,
+                handoffs,
+                cutoff.date(),
+            )
+            self.hub.publish({"type": "purged"})
+        return calls + handoffs
 
     async def _purge_periodically(self) -> None:
         """Runs the retention purge at start-up and then every hour."""
@@ -128,7 +168,7 @@ class Gateway:
         }
         self.load_times["prompts"] = time.perf_counter() - started
         prompts = Prompts(PROMPT_RATE, audio)
-        return Services(s, asr, tts, self.rasa, self.store, vad, prompts)
+        return Services(s, asr, tts, self.rasa, self.store, vad, prompts, handoff=self.handoffs)
 
     async def shutdown(self) -> None:
         """Ends live calls, then closes clients, pools and the store."""
@@ -137,6 +177,8 @@ class Gateway:
         for task in (self._loader, self._purger):
             if task is not None and not task.done():
                 task.cancel()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         if self._http is not None:
             await self._http.close()
         if self._services is not None:
@@ -174,7 +216,11 @@ class Gateway:
                 "state": "up" if actions_ok else "down",
                 "url": self.settings.rasa.actions_url,
             },
-            "database": {"state": "up" if db_ok else "down", "path": str(self.settings.db_path)},
+            "database": {
+                "state": "up" if db_ok else "down",
+                "backend": self.db.backend,
+                "path": self.db.description,
+            },
         }
         if self.model_error:
             components["models"]["error"] = self.model_error

@@ -1,0 +1,202 @@
+"""Agent console authentication: scrypt password hashes, cookie sessions, CSRF tokens.
+
+- Agents and their password hashes come from the configuration (`[console] agents`); a hash
+  is made with `voicebot agents hash-password` (scrypt, stdlib) and verified in a thread.
+- A login creates a random session token; the browser keeps it in an HttpOnly, SameSite=Strict
+  cookie, the database keeps only its SHA-256 with an expiry.
+- Every POST under /agent must carry the session's CSRF token (form field `csrf_token` or
+  header `X-CSRF-Token`), else 403. The login form uses a double-submit cookie instead.
+- /agent/* without a valid session: pages redirect to the login, everything else gets 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+
+from voicebot.store.sessions import AgentSession
+from voicebot.web.gateway import GATEWAY
+
+SESSION_COOKIE = "voicebot_agent"
+LOGIN_CSRF_COOKIE = "voicebot_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+PUBLIC_PATHS = ("/agent/login", "/agent/static/")
+MAX_FAILURES, FAILURE_WINDOW_S = 5, 600.0
+SESSION = web.RequestKey("agent_session", AgentSession)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# ---- passwords -----------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """`scrypt:N:r:p:salt:hash`, for `[console] agents` (no `$`, so it survives shells)."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
+    return f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}:{_b64(salt)}:{_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a stored hash; a malformed hash never matches."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split(":")
+        if scheme != "scrypt":
+            return False
+        expected = _unb64(digest)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=128 * 1024 * 1024,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+_DUMMY_HASH = "scrypt:16384:8:1:AAAAAAAAAAAAAAAAAAAAAA:" + "A" * 43
+
+
+async def check_login(agents: dict[str, str], name: str, password: str) -> bool:
+    """Verifies a login off the event loop; unknown names cost as much time as known ones."""
+    stored = agents.get(name)
+    ok = await asyncio.to_thread(verify_password, password, stored or _DUMMY_HASH)
+    return ok and stored is not None
+
+
+class LoginThrottle:
+    """At most MAX_FAILURES wrong passwords per name and address within FAILURE_WINDOW_S."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] < time.monotonic() - FAILURE_WINDOW_S:
+            failures.popleft()
+        return failures
+
+    def blocked(self, name: str, remote: str) -> bool:
+        """Whether this name from this address must wait."""
+        return len(self._recent((name, remote))) >= MAX_FAILURES
+
+    def failed(self, name: str, remote: str) -> None:
+        """Counts one wrong password."""
+        self._recent((name, remote)).append(time.monotonic())
+
+    def succeeded(self, name: str, remote: str) -> None:
+        """Forgets the failures after a good login."""
+        self._failures.pop((name, remote), None)
+
+
+# ---- sessions ------------------------------------------------------------------------------
+def token_hash(token: str) -> str:
+    """What the database stores for a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def start_session(request: web.Request, response: web.StreamResponse, agent: str) -> None:
+    """Creates a session for `agent` and sets its cookie on `response`."""
+    gateway = request.app[GATEWAY]
+    console = gateway.settings.console
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(timezone.utc)
+    expires = now + timedelta(hours=console.session_hours)
+    await gateway.sessions.create(token_hash(token), agent, secrets.token_urlsafe(32), now, expires)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(console.session_hours * 3600),
+        path="/agent",
+        httponly=True,
+        samesite="Strict",
+        secure=console.secure_cookie,
+    )
+
+
+async def end_session(request: web.Request, response: web.StreamResponse) -> None:
+    """Deletes the session and its cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await request.app[GATEWAY].sessions.delete(token_hash(token))
+    response.del_cookie(SESSION_COOKIE, path="/agent")
+
+
+async def current_session(request: web.Request) -> AgentSession | None:
+    """The valid session of this request, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    gateway = request.app[GATEWAY]
+    session = await gateway.sessions.get(token_hash(token), datetime.now(timezone.utc))
+    if session is None or session.agent not in gateway.settings.console.agents:
+        return None  # expired, logged out, or the agent was removed from the configuration
+    return session
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of CSRF tokens."""
+    return bool(given) and hmac.compare_digest(expected.encode(), str(given).encode())
+
+
+def forbidden(
+    text: str = "CSRF-Token fehlt oder ist falsch. Bitte laden Sie die Seite neu.",
+) -> web.HTTPForbidden:
+    """A 403 with a German explanation."""
+    return web.HTTPForbidden(text=text, content_type="text/plain")
+
+
+@web.middleware
+async def agent_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Guards /agent/*: a valid session, and a CSRF token on every POST."""
+    path = request.path
+    if not (path == "/agent" or path.startswith("/agent/")) or path.startswith(PUBLIC_PATHS):
+        return await handler(request)
+    session = await current_session(request)
+    if session is None:
+        if request.method == "GET" and path != "/agent/ws":
+            raise web.HTTPSeeOther("/agent/login")
+        raise web.HTTPUnauthorized(text="Nicht angemeldet.", content_type="text/plain")
+    if request.method == "POST":
+        given = request.headers.get(CSRF_HEADER)
+        if given is None and request.content_type == "application/x-www-form-urlencoded":
+            given = str((await request.post()).get(CSRF_FIELD) or "")
+        if not csrf_ok(session.csrf_token, given):
+            raise forbidden()
+    request[SESSION] = session
+    return await handler(request)
+
+
+def security_headers(response: web.StreamResponse) -> web.StreamResponse:
+    """No framing, no third-party content, no caching of personal data."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
