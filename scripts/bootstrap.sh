@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libsndfile1)
+APT_PACKAGES=(espeak-ng libsndfile1 tzdata)
 [ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(sox sip-tester baresip-core)  # SIP peers of the tests
+# the handoff tests: a private PostgreSQL server, headless Chromium for the agent console
+[ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(postgresql chromium chromium-driver)
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
