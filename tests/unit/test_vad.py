@@ -111,3 +111,20 @@ def test_hang_up_mid_utterance_flushes_it_as_incomplete(
     utt = segmenter.flush()
     assert utt is not None and utt.complete is False
     assert segmenter.flush() is None
+
+
+def test_speech_after_a_long_idle_line_is_still_detected(
+    vad: SileroVad, manifest: list[dict[str, Any]]
+) -> None:
+    for entry in manifest:
+        pcm = load_caller_audio(FIXTURES / entry["file"])
+        idle = np.zeros(RATE * 15, dtype=np.int16)  # the caller listened for 15 s
+        after_idle = [
+            e for e in stream(vad, np.concatenate([idle, pcm])) if isinstance(e, Utterance)
+        ]
+        assert len(after_idle) == 1, entry["file"]
+        fresh = [e for e in stream(vad, pcm) if isinstance(e, Utterance)]
+        # the cut handed to Whisper does not depend on how long the line was idle
+        # (up to rounding in the resampler's filter state: a sample may differ by an LSB or two)
+        a, b = after_idle[0].pcm.astype(np.int32), fresh[0].pcm.astype(np.int32)
+        assert a.shape == b.shape and np.abs(a - b).max() <= 2, entry["file"]

@@ -23,6 +23,8 @@ SAMPLE_RATE = 16000
 WINDOW = 512  # samples per VAD decision (32 ms at 16 kHz)
 CONTEXT = 64  # samples of the previous window the v6 model expects in front
 WINDOW_MS = WINDOW * 1000 // SAMPLE_RATE
+DIGITAL_SILENCE = 2 / 32768  # peak below two LSBs: nothing but quantisation noise
+RESET_AFTER_WINDOWS = 32  # about a second of digital silence
 
 
 def bundled_vad_model_path() -> Path:
@@ -67,9 +69,21 @@ class VadStream:
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
         self._context = np.zeros(CONTEXT, dtype=np.float32)
+        self._silent_windows = 0
 
     def probability(self, window: npt.NDArray[np.float32]) -> float:
         """Speech probability of one 512-sample float window in [-1, 1]."""
+        if float(np.abs(window).max()) < DIGITAL_SILENCE:
+            self._silent_windows += 1
+        else:
+            self._silent_windows = 0
+        if self._silent_windows >= RESET_AFTER_WINDOWS:
+            # Long runs of exact zeros (a muted or idle line) drift the model's recurrent state
+            # until it misses the next soft onset: after a second of them, start afresh.
+            self._h.fill(0.0)
+            self._c.fill(0.0)
+            self._context = np.zeros(CONTEXT, dtype=np.float32)
+            return 0.0
         frame = np.concatenate([self._context, window])[np.newaxis, :]
         out, self._h, self._c = self._session.run(
             None, {"input": frame, "h": self._h, "c": self._c}
