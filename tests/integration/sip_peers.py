@@ -180,3 +180,25 @@ def call_ids(messages: Path) -> list[str]:
 
 def env_with_path() -> dict[str, str]:
     return dict(os.environ)
+
+
+# stems of the opening-hours answer; the German fallback voice is robotic, so check loosely
+ANSWER_WORDS = ("uhr", "monta", "freita", "bürger", "burger", "öffne", "zwölf", "acht")
+
+
+def answer_heard(whisper: Any, pcm: np.ndarray, record: dict[str, Any]) -> tuple[bool, str]:
+    """Whether Whisper hears in the bot's audio a word of its answer (not of its greeting).
+
+    Expected: the words (4+ letters) of what the record says the bot answered after the
+    caller's first turn, minus the greeting's words, plus the opening-hours stems.
+    """
+    from voicebot.tools import normalise, transcribe_phone
+
+    turns = record["turns"]
+    caller = next(t for t in turns if t["speaker"] == "caller")
+    bot = [t for t in turns if t["speaker"] == "bot"]
+    greeting = {w for t in bot if t["seq"] < caller["seq"] for w in normalise(t["text"]).split()}
+    said = [t["text"] for t in bot if t["seq"] > caller["seq"]]
+    expected = {w for s in said for w in normalise(s).split() if len(w) >= 4} - greeting
+    heard = normalise(transcribe_phone(whisper, pcm, 8000))
+    return any(w in heard for w in [*expected, *ANSWER_WORDS]), f"heard {heard!r}, said {said}"

@@ -239,3 +239,11 @@ def test_bad_rtp_is_dropped_and_counted() -> None:
     assert metrics["rtp_bad_packets"] == 2
     assert metrics["rtp_unknown_payload_type"] == 1
     assert metrics["rtp_wrong_source"] == 1
+
+
+def test_alaw_idle_pattern_decodes_to_silence_without_dc() -> None:
+    """A-law has no zero: its idle code decodes to +8. That offset is removed on decode."""
+    endpoint = RtpEndpoint(40000, Counter(), timeout_s=30)
+    endpoint.negotiated = Negotiated("PCMA", 8, None, "127.0.0.1", 40002, "sendrecv")
+    frames = [endpoint._decode(b"\xd5" * 160) for _ in range(200)]
+    assert abs(int(frames[-1].max())) <= 1 and abs(int(frames[-1].min())) <= 1

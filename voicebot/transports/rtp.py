@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms of G.711
 TICK_S = 0.02
+DC_TRACKING = 0.05  # per 20 ms frame: the DC estimate settles within about half a second
 DTX_AFTER_S = 0.1  # no audio packet this long: the peer is silent, not late
 LATCH_PACKETS = 5  # the source may still change during the first packets (NAT, early media)
 Address = tuple[str, int]
@@ -80,6 +81,7 @@ class RtpEndpoint:
         self._queue: asyncio.Queue[Pcm16] = asyncio.Queue(maxsize=200)
         self._tasks: list[asyncio.Task[None]] = []
         self._last_rx = self._last_audio = 0.0
+        self._dc = 0.0  # running mean of the caller's audio (DC offset), removed on decode
         self._last_tx: float | None = None
         self._spurt_ended = False
         self._timed_out = False
@@ -160,10 +162,15 @@ class RtpEndpoint:
             self.metrics["rtp_unknown_payload_type"] += 1
 
     def _decode(self, payload: bytes) -> Pcm16:
+        """G.711 to PCM without DC: A-law's idle pattern decodes to +8, not 0, and a constant
+        offset keeps the VAD from ever hearing speech after a quiet start (seen with baresip)."""
         assert self.negotiated is not None
-        if self.negotiated.codec == "PCMA":
-            return alaw_decode(payload)
-        return ulaw_decode(payload)
+        law = alaw_decode if self.negotiated.codec == "PCMA" else ulaw_decode
+        pcm = law(payload).astype(np.int32)
+        if len(pcm):
+            self._dc += DC_TRACKING * (float(pcm.mean()) - self._dc)
+            pcm -= int(round(self._dc))
+        return np.clip(pcm, -32768, 32767).astype(np.int16)
 
     async def _tick(self) -> None:
         """Every 20 ms: take one packet from the jitter buffer; watch for RTP silence."""

@@ -620,7 +620,11 @@ class SipServer:
             await call.rtp.close()
         if call.dialog is not None:
             self.calls.pop(call.dialog.id, None)
-        log.info("SIP call %s ended: %s", call.invite.call_id, reason)
+        rtp = call.rtp
+        log.info(
+            "SIP call %s ended: %s (RTP in %d, out %d)",
+            call.invite.call_id, reason, rtp.received if rtp else 0, rtp.sent if rtp else 0,
+        )  # fmt: skip
 
     # ---- requests we send ------------------------------------------------------------------
     def _destination(self, call: SipCall) -> Address:
