@@ -247,3 +247,30 @@ def test_alaw_idle_pattern_decodes_to_silence_without_dc() -> None:
     endpoint.negotiated = Negotiated("PCMA", 8, None, "127.0.0.1", 40002, "sendrecv")
     frames = [endpoint._decode(b"\xd5" * 160) for _ in range(200)]
     assert abs(int(frames[-1].max())) <= 1 and abs(int(frames[-1].min())) <= 1
+
+
+def test_tcp_options_and_framing_error_closes_only_that_connection() -> None:
+    gateway = StubGateway()
+
+    async def main() -> None:
+        port = _free_udp_port()
+        server = SipServer(SipSettings(port=port, transports="tcp"), gateway)  # type: ignore[arg-type]
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            me = writer.get_extra_info("sockname")[1]
+            writer.write(request("OPTIONS", me).replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP"))
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+            assert head.startswith(b"SIP/2.0 200 ")
+            writer.write(b"NOT SIP AT ALL\r\n\r\n")
+            assert await asyncio.wait_for(reader.read(), 2) == b""  # closed after the error
+            writer.close()
+            reader2, writer2 = await asyncio.open_connection("127.0.0.1", port)
+            writer2.write(request("OPTIONS", me, n=2).replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP"))
+            head = await asyncio.wait_for(reader2.readuntil(b"\r\n\r\n"), 2)
+            assert head.startswith(b"SIP/2.0 200 ")
+            writer2.close()
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
