@@ -68,7 +68,7 @@ def test_two_simultaneous_calls_get_their_own_answers(
     stack: Stack, manifest: list[dict[str, Any]]
 ) -> None:
     hours = clip(manifest, "ask_opening_hours", "oeffnungszeiten_buergerbuero.wav")
-    human = clip(manifest, "request_human", "mitarbeiter_brauchen.wav")
+    human = clip(manifest, "request_human", "mitarbeiter_bitte.wav")
 
     async def both() -> tuple[CallResult, CallResult]:
         a = place_call(

@@ -65,7 +65,7 @@ async def _send_malformed(url: str, name: str) -> tuple[int | None, str]:
 def test_malformed_messages_close_only_their_connection(
     stack: Stack, manifest: list[dict[str, Any]]
 ) -> None:
-    human = clip(manifest, "request_human", "mitarbeiter_brauchen.wav")
+    human = clip(manifest, "request_human", "mitarbeiter_bitte.wav")
 
     async def scenario() -> tuple[Any, dict[str, tuple[int | None, str]]]:
         good = asyncio.create_task(
