@@ -117,7 +117,8 @@ def run_sipp(
     filled = workdir / scenario
     filled.write_text(text, encoding="iso-8859-1")
     argv = [SIPP, "-sf", str(filled), f"127.0.0.1:{sip_port(stack)}"]
-    argv += ["-i", "127.0.0.1", "-p", "0", "-mi", "127.0.0.1", "-mp", str(_even_port())]
+    argv += ["-i", "127.0.0.1", "-p", str(_even_port()), "-mi", "127.0.0.1"]
+    argv += ["-mp", str(_even_port())]
     argv += ["-m", "1", "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error"]
     argv += ["-t", transport, "-trace_msg", "-message_file", str(workdir / "messages.log")]
     return subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=timeout + 30)

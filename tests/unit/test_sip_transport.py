@@ -15,6 +15,7 @@ import pytest
 
 from voicebot.config import Settings, SipSettings
 from voicebot.protocol.sdp import Negotiated
+from voicebot.protocol.sip.message import SipRequest
 from voicebot.transports.rtp import RtpEndpoint
 from voicebot.transports.sip import SipServer
 from voicebot.transports.sip_auth import DigestVerifier, authorization, parse_digest
@@ -274,3 +275,55 @@ def test_tcp_options_and_framing_error_closes_only_that_connection() -> None:
             await server.stop()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("algorithm", ["SHA-256", "MD5"])
+def test_register_answers_the_challenge_and_refreshes(algorithm: str) -> None:
+    """A fake registrar challenges every REGISTER without valid credentials, grants 2 s."""
+    from voicebot.protocol.sip.message import parse_datagram, response_for
+
+    verifier = DigestVerifier("pbx.test", "bot", "pw")
+    seen: list[tuple[str | None, bool]] = []
+
+    class Registrar(asyncio.DatagramProtocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            req = parse_datagram(data)
+            assert isinstance(req, SipRequest)
+            auth = req.header("Authorization")
+            ok = verifier.verify(auth, "REGISTER")
+            seen.append((auth, ok))
+            if ok:
+                reply = response_for(req, 200, extra_headers=(("Expires", "2"),))
+            else:
+                challenge = next(c for c in verifier.challenges() if algorithm in c)
+                reply = response_for(req, 401, extra_headers=(("WWW-Authenticate", challenge),))
+            self.transport.sendto(reply.to_bytes(), addr)  # type: ignore[attr-defined]
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(Registrar, local_addr=("127.0.0.1", 0))
+        registrar_port = transport.get_extra_info("sockname")[1]
+        settings = SipSettings(
+            port=_free_udp_port(),
+            transports="udp",
+            register_uri=f"sip:127.0.0.1:{registrar_port}",
+            register_user="bot",
+            register_password="pw",
+            register_expires_s=2,
+        )
+        server = SipServer(settings, StubGateway())  # type: ignore[arg-type]
+        await server.start()
+        try:
+            await asyncio.sleep(2.5)  # the first binding, and its refresh after 1.6 s
+            assert server.registration is not None
+            return server.registration.registrations
+        finally:
+            await server.stop()
+            transport.close()
+
+    assert asyncio.run(main()) >= 2
+    assert [ok for _, ok in seen][:4] == [False, True, False, True]
+    assert all(f"algorithm={algorithm}" in (auth or "") for auth, ok in seen if ok)

@@ -16,7 +16,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -56,6 +56,9 @@ from voicebot.transports.rtp import SAMPLE_RATE, PortAllocator, RtpCallbacks, Rt
 from voicebot.transports.sip_auth import DigestVerifier
 from voicebot.transports.sip_refer import blind_transfer, sipfrag_status
 from voicebot.web.gateway import GATEWAY, Gateway
+
+if TYPE_CHECKING:
+    from voicebot.transports.sip_register import Registration
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +225,7 @@ class SipServer:
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.registration: Registration | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -245,9 +249,16 @@ class SipServer:
                 "a free port, or VOICEBOT_SIP_ENABLED=false to run without SIP."
             ) from exc
         log.info("SIP listening on %s:%d (%s)", s.host, s.port, ", ".join(sorted(kinds)))
+        if s.register_uri:
+            from voicebot.transports.sip_register import Registration
+
+            self.registration = Registration(self, s)
+            self.registration.start()
 
     async def stop(self) -> None:
-        """Ends every call (BYE), closes the listeners."""
+        """Ends every call (BYE), stops registering, closes the listeners."""
+        if self.registration is not None:
+            await self.registration.stop()
         for call in list(self.calls.values()) + list(self._pending.values()):
             await self.end_call(call, "gateway_shutdown", send_bye=True)
         for _tx, driver in [*self._server_tx.values(), *self._client_tx.values()]:
@@ -641,10 +652,18 @@ class SipServer:
         self, call: SipCall, request: SipRequest
     ) -> asyncio.Future[SipResponse | None]:
         """Sends an in-dialog request in a client transaction; the future gets the final answer."""
+        return self._transact(request, call.peer, self._destination(call))
+
+    def request_out(self, request: SipRequest, dest: Address) -> asyncio.Future[SipResponse | None]:
+        """Sends a request outside any call over UDP (REGISTER); the future gets the answer."""
+        return self._transact(request, Peer("UDP", dest), dest)
+
+    def _transact(
+        self, request: SipRequest, peer: Peer, dest: Address
+    ) -> asyncio.Future[SipResponse | None]:
         future: asyncio.Future[SipResponse | None] = asyncio.get_running_loop().create_future()
-        tx = client_transaction(request, reliable=call.peer.reliable)
+        tx = client_transaction(request, reliable=peer.reliable)
         key = client_key(request)
-        dest = self._destination(call)
 
         def on_event(action: Action) -> None:
             if isinstance(action, Deliver) and isinstance(action.message, SipResponse):
@@ -658,7 +677,7 @@ class SipServer:
             if not future.done():
                 future.set_result(None)
 
-        driver = _Driver(tx, lambda data: self._send(call.peer, data, dest), on_event, on_end)
+        driver = _Driver(tx, lambda data: self._send(peer, data, dest), on_event, on_end)
         self._client_tx[key] = (tx, driver)
         driver.run(tx.start(self._now()))
         return future
