@@ -16,7 +16,7 @@ import pytest
 from voicebot.config import Settings, SipSettings
 from voicebot.protocol.sdp import Negotiated
 from voicebot.protocol.sip.message import SipRequest
-from voicebot.transports.rtp import RtpEndpoint
+from voicebot.transports.rtp import RtpCallbacks, RtpEndpoint
 from voicebot.transports.sip import SipServer
 from voicebot.transports.sip_auth import DigestVerifier, authorization, parse_digest
 from voicebot.transports.sip_refer import refer_to_uri, sipfrag_status
@@ -327,3 +327,27 @@ def test_register_answers_the_challenge_and_refreshes(algorithm: str) -> None:
     assert asyncio.run(main()) >= 2
     assert [ok for _, ok in seen][:4] == [False, True, False, True]
     assert all(f"algorithm={algorithm}" in (auth or "") for auth, ok in seen if ok)
+
+
+def test_rtp_silence_times_out_once_and_loss_is_concealed() -> None:
+    async def main() -> tuple[list[str], list[int]]:
+        metrics: Counter[str] = Counter()
+        endpoint = RtpEndpoint(40000, metrics, timeout_s=0.3)
+        endpoint.negotiate(Negotiated("PCMU", 0, 101, "127.0.0.1", 40002, "sendrecv"))
+        events: list[str] = []
+        sizes: list[int] = []
+
+        async def audio(pcm: Any) -> None:
+            sizes.append(len(pcm))
+
+        endpoint.start(RtpCallbacks(audio, events.append, lambda: events.append("timeout")))
+        src = ("127.0.0.1", 40002)
+        for n in (1, 2, 3, 5, 6):  # packet 4 is lost
+            endpoint.receive(struct.pack("!BBHII", 0x80, 0, n, 160 * n, 9) + bytes(160), src)
+        await asyncio.sleep(0.8)
+        await endpoint.close()
+        return events, sizes
+
+    events, sizes = asyncio.run(main())
+    assert events == ["timeout"]  # reported once, not every tick
+    assert set(sizes) == {160} and len(sizes) >= 6  # 5 packets, the lost one, then silence
