@@ -80,7 +80,8 @@ def test_agent_takes_a_live_handoff_in_the_browser(stack: Stack, browser: Browse
                 api_token=stack.token,
                 caller=CALLER,
                 dtmf="0",
-                answer_timeout=15,
+                answer_timeout=40,  # the last answer: "ich verbinde" plus the spelt id
+                quiet_after_answer=4.0,  # a caller waits through the handover, not 1.2 s
             )
         )
 

@@ -92,7 +92,8 @@ def handoff_call(stack: Stack) -> tuple[CallResult, dict[str, Any]]:
             api_token=stack.token,
             caller=CALLER,
             dtmf="0",
-            answer_timeout=15,
+            answer_timeout=40,  # the last answer: "ich verbinde" plus the spelt id
+            quiet_after_answer=4.0,  # a caller waits through the handover, not 1.2 s
         )
     )
 

@@ -112,12 +112,7 @@ class HandoffService:
     ) -> Handoff:
         """Reads the transcript and the tracker, stores the handoff, notifies console and CRM."""
         now = now or datetime.now(timezone.utc)
-        try:
-            tracker = await self._rasa.tracker(call_id)
-        except DialogueError as exc:
-            log.warning("call %s: handoff without tracker slots: %s", call_id, exc)
-            tracker = TrackerSummary(None, None, {})
-        call = await self._calls.get_call(call_id)
+        tracker, call = await asyncio.gather(self._tracker(call_id), self._calls.get_call(call_id))
         transcript = transcript_of(call.turns if call else [])
         reason = reason or "unspecified"
         topic, summary = summarise(transcript, reason)
@@ -173,6 +168,14 @@ class HandoffService:
         if self._webhooks is not None:
             self._webhooks.wake()
         return handoff
+
+    async def _tracker(self, call_id: str) -> TrackerSummary:
+        """Rasa's view of the call (slots, last intent); empty when Rasa is down."""
+        try:
+            return await self._rasa.tracker(call_id)
+        except DialogueError as exc:
+            log.warning("call %s: handoff without tracker slots: %s", call_id, exc)
+            return TrackerSummary(None, None, {})
 
     # ---- what the caller hears -------------------------------------------------------------
     def announcement(self, handoff: Handoff, language: str) -> tuple[str, str]:
