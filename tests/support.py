@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,3 +248,42 @@ class HookReceiver:
                     return request
             time.sleep(0.1)
         raise AssertionError(f"no matching request to {path} within {timeout} s")
+
+
+@contextmanager
+def running_gateway(data_dir: Path, env: dict[str, str], timeout: float = 180) -> Iterator[str]:
+    """A lone `voicebot serve` with `env`, yielded (as its base URL) once its models are loaded.
+
+    Rasa may be down on purpose, so readiness is the models' state, not a 200 from /health.
+    """
+    log_path = data_dir / "gateway.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voicebot", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{env['VOICEBOT_PORT']}"
+    try:
+        deadline = time.monotonic() + timeout
+        while not _models_ready(base):
+            assert proc.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"the gateway never loaded its models: {log_path}"
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _models_ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/health", timeout=3) as resp:
+            body = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:  # 503 while Rasa is down
+        body = json.loads(exc.read() or b"{}")
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+    return bool(body.get("components", {}).get("models", {}).get("state") == "ready")

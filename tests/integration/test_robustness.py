@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +14,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.support import FIXTURES, ROOT, Stack, clip, free_port, stack_env, turns, voiced_seconds
+from tests.support import (
+    FIXTURES,
+    Stack,
+    clip,
+    free_port,
+    running_gateway,
+    stack_env,
+    turns,
+    voiced_seconds,
+)
 from voicebot.caller import load_caller_audio, place_call
 from voicebot.protocol.media import twilio
 
@@ -112,35 +119,8 @@ def gateway_without_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     """A gateway alone, its Rasa URL pointing at a port where nothing listens."""
     data_dir: Path = tmp_path_factory.mktemp("norasa")
     env = stack_env(data_dir, VOICEBOT_RASA_URL=f"http://127.0.0.1:{free_port()}")
-    log = open(data_dir / "gateway.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voicebot", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{env['VOICEBOT_PORT']}/health"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, (data_dir / "gateway.log").read_text()
-            try:
-                urllib.request.urlopen(url, timeout=3)
-            except urllib.error.HTTPError as exc:  # 503 while Rasa is down: wait for the models
-                body = json.loads(exc.read())
-                if exc.code == 503 and body["components"]["models"]["state"] == "ready":
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the gateway never loaded its models")
+    with running_gateway(data_dir, env):
         yield env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_dead_rasa_apologises_and_hands_off(

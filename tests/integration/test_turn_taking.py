@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +20,16 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from tests.support import FIXTURES, ROOT, Stack, clip, free_port, stack_env, turns, voiced_seconds
+from tests.support import (
+    FIXTURES,
+    Stack,
+    clip,
+    free_port,
+    running_gateway,
+    stack_env,
+    turns,
+    voiced_seconds,
+)
 from voicebot.caller import CallResult, load_caller_audio, place_call
 
 pytestmark = pytest.mark.integration
@@ -96,35 +102,13 @@ def gateway(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         VOICEBOT_MAX_CALLS="2",
     )
     env["VOICEBOT_RASA_TOKEN"] = stack.env.get("VOICEBOT_RASA_TOKEN", "voicebot-local-rasa-token")
-    log = open(data_dir / "gateway.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voicebot", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    http_url = f"http://127.0.0.1:{env['VOICEBOT_PORT']}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (data_dir / "gateway.log").read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(f"{http_url}/health", timeout=3):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                assert time.monotonic() < deadline, "the second gateway never became healthy"
-                time.sleep(0.5)
-        yield SecondGateway(
-            f"ws://127.0.0.1:{env['VOICEBOT_PORT']}/media/twilio",
-            env["VOICEBOT_API_TOKEN"],
-            http_url,
-            proxy,
-        )
+        with running_gateway(data_dir, env) as http_url:
+            port = env["VOICEBOT_PORT"]
+            yield SecondGateway(
+                f"ws://127.0.0.1:{port}/media/twilio", env["VOICEBOT_API_TOKEN"], http_url, proxy
+            )
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
         proxy.stop()
 
 
