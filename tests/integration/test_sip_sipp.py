@@ -149,8 +149,9 @@ def test_sipp_call_gets_a_spoken_answer_undisturbed_by_garbage(
     sf.write(ARTIFACTS / "sip_sipp_bot.wav", pcm, 8000)
     record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
     assert record["transport"] == "sip"
-    # the caller's BYE, or (question misheard as a wish for a person) the declined transfer
-    assert record["end_reason"] in ("hangup", "transfer_failed"), record["end_reason"]
+    # the caller's BYE; or, when Whisper misheard the question as a wish for a person, the
+    # handoff (the caller hung up during it) or the transfer the caller declined
+    assert record["end_reason"] in ("hangup", "handoff", "transfer_failed"), record["end_reason"]
     caller = [t for t in record["turns"] if t["speaker"] == "caller"]
     assert caller and caller[0]["text"], "the question was not heard"
     said = [
