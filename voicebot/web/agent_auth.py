@@ -20,6 +20,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -35,6 +36,7 @@ PUBLIC_PATHS = ("/agent/login", "/agent/static/")
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 600.0
 SESSION = web.RequestKey("agent_session", AgentSession)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+R = TypeVar("R", bound=web.StreamResponse)
 
 
 # ---- passwords -----------------------------------------------------------------------------
@@ -189,7 +191,7 @@ async def agent_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-def security_headers(response: web.StreamResponse) -> web.StreamResponse:
+def security_headers(response: R) -> R:
     """No framing, no third-party content, no caching of personal data."""
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "

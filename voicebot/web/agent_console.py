@@ -22,6 +22,7 @@ from aiohttp import WSMsgType, web
 
 from voicebot.handoff.ids import normalise_handoff_id
 from voicebot.handoff.record import Handoff, intent_label, reason_label
+from voicebot.handoff.service import HandoffService
 from voicebot.web import agent_auth as auth
 from voicebot.web.gateway import GATEWAY, Gateway
 
@@ -80,10 +81,10 @@ def _render(request: web.Request, name: str, status: int = 200, **context: Any) 
     context.setdefault("service_hours", gateway.settings.handoff.service_hours)
     html = request.app[TEMPLATES].get_template(name).render(**context)
     response = web.Response(text=html, content_type="text/html", status=status)
-    return auth.security_headers(response)  # type: ignore[return-value]
+    return auth.security_headers(response)
 
 
-def _service(gateway: Gateway) -> Any:
+def _service(gateway: Gateway) -> HandoffService:
     if gateway.handoffs is None:
         raise web.HTTPServiceUnavailable(text="Der Übergabedienst startet noch.")
     return gateway.handoffs
