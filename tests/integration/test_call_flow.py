@@ -53,7 +53,8 @@ def test_hangup_mid_utterance_leaves_complete_record(
     stack: Stack, manifest: list[dict[str, Any]]
 ) -> None:
     entry = clip(manifest, "ask_opening_hours", "oeffnungszeiten_buergerbuero.wav")
-    result = call(stack, [entry["file"]], hangup_after_s=1.2)
+    # 1.6 s of the 2.7 s clip: mid-sentence, and enough speech for the VAD in every window phase
+    result = call(stack, [entry["file"]], hangup_after_s=1.6)
     record = result.record
     assert record is not None
     assert record["ended_at"] and record["end_reason"] == "hangup"
