@@ -276,9 +276,7 @@ class CallSession:
         played = False
         if not done and not self._filler_was_last:
             played = True
-            turn = self._new_turn("bot", self._svc.prompts.text("filler", self.language))
-            audio = self._svc.prompts.get("filler", self.language, self._sink.sample_rate)
-            await self._play(_one_chunk(audio), _Spoken(), turn)
+            await self._say_prompt("filler")
         try:
             replies = await request
         finally:
@@ -344,12 +342,14 @@ class CallSession:
         log.error("call %s: %s; apologising and handing off", self.info.call_id, exc)
         reason = type(exc).__name__.removesuffix("Error").lower() + "_failed"
         self._outcome = _Outcome("handoff", "default", reason)
-        name = "fault_at_start" if at_start else "fault"
+        with contextlib.suppress(VoicebotError, ConnectionError):
+            await self._say_prompt("fault_at_start" if at_start else "fault")
+
+    async def _say_prompt(self, name: str) -> None:
+        """Plays one of the pre-synthesised prompts and records it as a bot turn."""
         turn = self._new_turn("bot", self._svc.prompts.text(name, self.language))
         audio = self._svc.prompts.get(name, self.language, self._sink.sample_rate)
-
-        with contextlib.suppress(VoicebotError, ConnectionError):
-            await self._play(_one_chunk(audio), _Spoken(), turn)
+        await self._play(_one_chunk(audio), _Spoken(), turn)
 
     # ---- handoff ---------------------------------------------------------------------------
     async def _hand_off(self) -> None:
