@@ -4,7 +4,6 @@ REFER helpers and digest authentication."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import struct
 from collections import Counter
@@ -30,10 +29,11 @@ SDP = (
 class StubGateway:
     """What the SIP server needs of the gateway before a call is answered."""
 
-    def __init__(self, refusal: str | None = None) -> None:
+    def __init__(self, refusal: str | None = None, max_calls: int = 8) -> None:
         self.metrics: Counter[str] = Counter()
-        self.settings = Settings()
+        self.settings = Settings(max_calls=max_calls)
         self.refusal = refusal
+        self.calls: dict[str, Any] = {}  # answered calls; none in these tests
 
     def admission_refusal(self) -> str | None:
         return self.refusal
@@ -62,23 +62,23 @@ def request(
 def run_server(
     check: Callable[[SipServer, Callable[[bytes], Awaitable[bytes]]], Awaitable[None]],
     refusal: str | None = None,
+    max_calls: int = 8,
     **sip: Any,
 ) -> StubGateway:
-    """Starts a SipServer on a free port and hands `check` a send-and-wait-for-reply helper."""
-    gateway = StubGateway(refusal)
+    """Starts a SipServer on a free port and hands `check` a send-and-wait-for-reply helper
+    (`send.receive()` waits for the next reply without sending)."""
+    gateway = StubGateway(refusal, max_calls)
 
     async def main() -> None:
-        settings = SipSettings(port=0, transports="udp", **sip)
+        settings = SipSettings(port=_free_udp_port(), transports="udp", **sip)
         server = SipServer(settings, gateway)  # type: ignore[arg-type]
-        server.settings = dataclasses.replace(settings, port=_free_udp_port())
         await server.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
         sock.setblocking(False)
         loop = asyncio.get_running_loop()
 
-        async def send(data: bytes) -> bytes:
-            await loop.sock_sendto(sock, data, ("127.0.0.1", server.settings.port))
+        async def receive() -> bytes:
             try:
                 while True:
                     reply = await asyncio.wait_for(loop.sock_recv(sock, 65536), 1.0)
@@ -87,7 +87,12 @@ def run_server(
             except asyncio.TimeoutError:
                 return b""
 
+        async def send(data: bytes) -> bytes:
+            await loop.sock_sendto(sock, data, ("127.0.0.1", server.settings.port))
+            return await receive()
+
         send.port = sock.getsockname()[1]  # type: ignore[attr-defined]
+        send.receive = receive  # type: ignore[attr-defined]
         try:
             await check(server, send)
         finally:
@@ -166,6 +171,28 @@ def test_models_not_ready_gives_503_with_retry_after() -> None:
         assert b"Retry-After: 30" in reply
 
     run_server(check, refusal="models loading, try again later")
+
+
+def test_ringing_invites_hold_call_slots() -> None:
+    """max_calls = 2: two INVITEs ring (180, no 200 yet), the third gets 503 with Retry-After;
+    cancelling a ringing one frees its slot for the next INVITE."""
+
+    async def check(server: SipServer, send: Any) -> None:
+        for n in (1, 2):
+            reply = await send(request("INVITE", send.port, body=SDP, n=n))
+            assert status(reply) == 180, reply[:200]
+        reply = await send(request("INVITE", send.port, body=SDP, n=3))
+        assert status(reply) == 503, reply[:200]
+        assert b"Retry-After: 30" in reply
+        cancel = request("CANCEL", send.port, n=1).replace(b"unitCANCEL1", b"unitINVITE1")
+        assert status(await send(cancel)) == 200
+        assert status(await send.receive()) == 487
+        reply = await send(request("INVITE", send.port, body=SDP, n=4))
+        assert status(reply) == 180, reply[:200]
+
+    gateway = run_server(check, max_calls=2, ring_ms=5000)
+    assert gateway.metrics["calls_refused"] == 1
+    assert gateway.metrics["sip_cancelled"] == 1
 
 
 def test_invite_needs_digest_credentials_when_configured() -> None:

@@ -466,7 +466,7 @@ class SipServer:
             challenge = tuple(("WWW-Authenticate", c) for c in self.auth.challenges())
             respond(response_for(req, 401, extra_headers=challenge))
             return
-        refusal = self.gateway.admission_refusal()
+        refusal = self._admission_refusal()
         if refusal is not None:
             log.warning("refusing SIP call from %s:%d: %s", *peer.addr, refusal)
             self.gateway.metrics["calls_refused"] += 1
@@ -484,6 +484,20 @@ class SipServer:
         call = SipCall(req, tx, peer, secrets.token_hex(6))
         self._pending[tx.key] = call
         self._spawn(self._answer(call, offer, respond))
+
+    def _admission_refusal(self) -> str | None:
+        """Why no call can be taken: the gateway's reason, or every slot held.
+
+        A ringing INVITE (in `_pending` until its 200 OK, when the gateway counts it) holds a
+        slot too, so that N+1 INVITEs arriving together do not all get answered.
+        """
+        refusal = self.gateway.admission_refusal()
+        if refusal is not None:
+            return refusal
+        limit = self.gateway.settings.max_calls
+        if len(self.gateway.calls) + len(self._pending) >= limit:
+            return f"maximum of {limit} concurrent calls reached (some still ringing)"
+        return None
 
     async def _answer(
         self, call: SipCall, offer: SessionDescription, respond: Callable[[SipResponse], None]
