@@ -1,11 +1,16 @@
 # The README's commands. `make run` and `make test` do all the set-up themselves.
-.PHONY: run test bootstrap lint bench clean
+.PHONY: run test test-actions bootstrap lint bench clean
 
 run: bootstrap
 	.venv/bin/voicebot stack
 
 test: bootstrap
 	.venv/bin/python -m pytest
+	$(MAKE) --no-print-directory test-actions
+
+# The Rasa custom actions need rasa_sdk, so their unit tests run in the Rasa interpreter.
+test-actions:
+	PYTHONPATH=rasa_project .venv-rasa/bin/python -m pytest --noconftest -p no:cacheprovider tests/actions
 
 bootstrap:
 	@./scripts/bootstrap.sh

@@ -4,6 +4,7 @@ outside the service hours (which becomes a callback request)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -17,8 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import soundfile as sf
 
-from tests.support import ROOT, Stack, free_port, stack_env, turns, voiced_seconds
+from tests.support import FIXTURES, ROOT, Stack, free_port, stack_env, turns, voiced_seconds
 from voicebot.caller import place_call
 
 pytestmark = pytest.mark.integration
@@ -67,15 +69,10 @@ def closed_now() -> str:
     return f"{DAYS[day]} 03:00-03:01"
 
 
-@pytest.fixture(scope="module")
-def closed_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A gateway outside its service hours whose Rasa is down (every call is a fault)."""
-    data_dir: Path = tmp_path_factory.mktemp("closed")
-    env = stack_env(
-        data_dir,
-        VOICEBOT_RASA_URL=f"http://127.0.0.1:{free_port()}",
-        VOICEBOT_HANDOFF_SERVICE_HOURS=closed_now(),
-    )
+@contextlib.contextmanager
+def serving(env: dict[str, str], rasa_up: bool) -> Iterator[dict[str, str]]:
+    """A second gateway (`voicebot serve`) with the given environment, once its models load."""
+    data_dir = Path(env["VOICEBOT_DATA_DIR"])
     with open(data_dir / "gateway.log", "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "voicebot", "serve"],
@@ -91,18 +88,48 @@ def closed_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             assert proc.poll() is None, (data_dir / "gateway.log").read_text()
             try:
                 urllib.request.urlopen(base + "/health", timeout=3)
+                if rasa_up:
+                    break
             except urllib.error.HTTPError as exc:  # 503 while Rasa is down: wait for the models
-                if json.loads(exc.read())["components"]["models"]["state"] == "ready":
+                state = json.loads(exc.read())["components"]["models"]["state"]
+                if not rasa_up and state == "ready":
                     break
             except (urllib.error.URLError, ConnectionError):
                 pass
             time.sleep(0.5)
         else:
-            pytest.fail("the gateway never loaded its models")
+            pytest.fail("the gateway never became ready: " + (data_dir / "gateway.log").read_text())
         yield env
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def closed_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A gateway outside its service hours whose Rasa is down (every call is a fault)."""
+    env = stack_env(
+        tmp_path_factory.mktemp("closed"),
+        VOICEBOT_RASA_URL=f"http://127.0.0.1:{free_port()}",
+        VOICEBOT_HANDOFF_SERVICE_HOURS=closed_now(),
+    )
+    with serving(env, rasa_up=False):
+        yield env
+
+
+@pytest.fixture(scope="module")
+def after_hours_gateway(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """A gateway outside its service hours that talks to the session stack's Rasa."""
+    env = stack_env(
+        tmp_path_factory.mktemp("after-hours"),
+        VOICEBOT_RASA_URL=stack.env["VOICEBOT_RASA_URL"],
+        VOICEBOT_RASA_ACTIONS_URL=stack.env["VOICEBOT_RASA_ACTIONS_URL"],
+        VOICEBOT_HANDOFF_SERVICE_HOURS=closed_now(),
+    )
+    with serving(env, rasa_up=True):
+        yield env
 
 
 def test_outside_service_hours_a_callback_request_is_stored(
@@ -132,3 +159,40 @@ def test_outside_service_hours_a_callback_request_is_stored(
     assert handoff["callback_number"] == "+4921477123" and handoff["target"] is None
     assert handoff["reason"] == "dialogue_failed" and handoff["department"] == "buergerbuero"
     assert handoff["topic"] and handoff["transcript"], "topic and transcript reference"
+
+
+def test_after_hours_the_caller_is_offered_a_callback_and_gives_the_topic(
+    after_hours_gateway: dict[str, str],
+) -> None:
+    """By voice: a person, please -> callback offer -> yes -> own number? yes -> topic."""
+    env = after_hours_gateway
+    base = f"http://127.0.0.1:{env['VOICEBOT_PORT']}"
+    clips = ["mitarbeiter_bitte.wav", "ja_gerne.wav", "ja_gerne.wav", "thema_ausweis.wav"]
+    result = asyncio.run(
+        place_call(
+            f"ws://127.0.0.1:{env['VOICEBOT_PORT']}/media/twilio",
+            [sf.read(FIXTURES / name, dtype="int16")[0] for name in clips],
+            api_token=env["VOICEBOT_API_TOKEN"],
+            caller="+4921477123",
+            answer_timeout=60,
+        )
+    )
+    bot = [t["text"] for t in turns(result, "bot")]
+    assert result.close_reason == "callback", bot
+    assert result.record is not None and result.record["end_reason"] == "callback"
+    assert result.record["handoff_reason"] == "callback_request"
+    # the offer names the service hours, the bot asks for the number and the topic,
+    # reads the number back and gives the reference number
+    offer = next(t for t in bot if "niemand erreichbar" in t)
+    assert "Rückruf" in offer and "für Sie da" in offer, "the offer names the service hours"
+    assert any("von der Sie gerade anrufen" in t for t in bot), bot
+    assert any("Worum geht es" in t for t in bot), bot
+    assert any("0 2 1 4 7 7 1 2 3" in t for t in bot), bot
+    assert not any("Ich verbinde Sie" in t for t in bot), "no transfer is promised"
+    handoff = handoff_of(base, env["VOICEBOT_API_TOKEN"], result.call_sid)
+    assert "Rückrufwunsch ist gespeichert" in bot[-1]
+    assert " ".join(handoff["handoff_id"]) in bot[-1]
+    assert handoff["kind"] == "callback" and handoff["status"] == "open"
+    assert handoff["callback_number"] == "+4921477123" and handoff["target"] is None
+    heard_topic = [t["text"] for t in turns(result, "caller")][-1]
+    assert handoff["topic"] == heard_topic and handoff["slots"]["callback_topic"] == heard_topic

@@ -48,7 +48,11 @@ def make_settings(tmp_path: Path, **handoff: object) -> Settings:
 
 
 async def create(
-    settings: Settings, when: datetime, department: str | None = "buergerbuero"
+    settings: Settings,
+    when: datetime,
+    department: str | None = "buergerbuero",
+    reason: str = "caller_request",
+    callback_requested: bool = False,
 ) -> tuple[Handoff, HandoffService, Hub]:
     db = Database(settings.data_dir / "voicebot.db")
     calls = CallStore(db)
@@ -73,7 +77,13 @@ async def create(
         service = HandoffService(settings, HandoffStore(db), calls, rasa, http, hub)
         with hub.subscribe() as events:
             handoff = await service.create(
-                "CA1", "+4921499", "de", department, "caller_request", when
+                "CA1",
+                "+4921499",
+                "de",
+                department,
+                reason,
+                when,
+                callback_requested=callback_requested,
             )
             assert (await events.get())["handoff_id"] == handoff.handoff_id
     await calls.close()
@@ -115,6 +125,23 @@ def test_outside_service_hours_a_callback_request_is_stored(tmp_path: Path) -> N
     assert "niemand erreichbar" in text and "Rückrufwunsch" in text
     assert "montags bis freitags von 8 Uhr bis 18 Uhr" in spoken
     assert " ".join(handoff.handoff_id) in text
+
+
+def test_a_callback_the_caller_asked_for_is_never_transferred(tmp_path: Path) -> None:
+    """Rasa's callback form ends with kind "callback": stored as a callback even if the
+    service hours began in the meantime, and the caller hears a confirmation, not an apology."""
+    settings = make_settings(tmp_path)
+    handoff, service, _ = asyncio.run(
+        create(settings, TUESDAY_10, reason="callback_request", callback_requested=True)
+    )
+    assert handoff.kind == "callback" and handoff.target is None
+    assert handoff.callback_number == "+4921499"  # no tracker (Rasa down): the caller's number
+    text, spoken = service.announcement(handoff, "de")
+    spaced = " ".join(handoff.handoff_id)
+    assert text == f"Ihr Rückrufwunsch ist gespeichert, Vorgangsnummer {spaced}. Auf Wiederhören!"
+    assert "niemand erreichbar" not in spoken and handoff.handoff_id not in spoken
+    assert service.agents_available(TUESDAY_10) and not service.agents_available(TUESDAY_22)
+    assert service.hours_de() == "montags bis freitags von 8 Uhr bis 18 Uhr"
 
 
 def test_transfer_hook_is_signed_and_failures_are_reported(

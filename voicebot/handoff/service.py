@@ -28,6 +28,7 @@ from voicebot.store.handoffs import HandoffStore
 log = logging.getLogger(__name__)
 ID_ATTEMPTS = 20
 CREATED_EVENT = "handoff.created"
+CALLBACK_REQUEST = "callback_request"  # the reason Rasa's callback form sends
 
 ANNOUNCE = {
     "de": {
@@ -42,6 +43,13 @@ ANNOUNCE = {
             "Leider ist gerade niemand erreichbar. Wir sind {hours} für Sie da. "
             "Ich habe Ihren Rückrufwunsch gespeichert. Ihre Vorgangsnummer lautet: {spelled}. "
             "Wir rufen Sie so bald wie möglich zurück. Auf Wiederhören!"
+        ),
+        "callback_confirmed": (
+            "Ihr Rückrufwunsch ist gespeichert, Vorgangsnummer {display}. Auf Wiederhören!"
+        ),
+        "callback_confirmed_spoken": (
+            "Ihr Rückrufwunsch ist gespeichert. Ihre Vorgangsnummer lautet: {spelled}. "
+            "Auf Wiederhören!"
         ),
         "transfer_failed": (
             "Die Weiterleitung ist leider gerade nicht möglich. Ihr Anliegen ist unter Ihrer "
@@ -59,6 +67,12 @@ ANNOUNCE = {
             "Unfortunately nobody is available right now. I have stored your callback request. "
             "Your reference number is: {spelled}. We will call you back as soon as possible. "
             "Goodbye!"
+        ),
+        "callback_confirmed": (
+            "Your callback request is stored, reference number {display}. Goodbye!"
+        ),
+        "callback_confirmed_spoken": (
+            "Your callback request is stored. Your reference number is: {spelled}. Goodbye!"
         ),
         "transfer_failed": (
             "Unfortunately the transfer is not possible right now. Your request is stored under "
@@ -97,6 +111,14 @@ class HandoffService:
             return self.settings.default_department
         return department
 
+    def agents_available(self, now: datetime | None = None) -> bool:
+        """Whether it is within the service hours (a handoff is transferred, not a callback)."""
+        return self.hours.is_open(now or datetime.now(timezone.utc))
+
+    def hours_de(self) -> str:
+        """The service hours for speech: "montags bis freitags von 8 Uhr bis 18 Uhr"."""
+        return self.hours.describe_de()
+
     def target_for(self, department: str) -> str:
         """The transfer URI of a department's queue, else the default queue."""
         return self.settings.handoff.targets.get(department) or self.settings.handoff.default_target
@@ -109,8 +131,14 @@ class HandoffService:
         department: str | None,
         reason: str | None,
         now: datetime | None = None,
+        *,
+        callback_requested: bool = False,
     ) -> Handoff:
-        """Reads the transcript and the tracker, stores the handoff, notifies console and CRM."""
+        """Reads the transcript and the tracker, stores the handoff, notifies console and CRM.
+
+        Outside the service hours, or when the caller asked for a callback (the callback
+        form), it is a callback request with the number from the tracker (else the caller's).
+        """
         now = now or datetime.now(timezone.utc)
         tracker, call = await asyncio.gather(self._tracker(call_id), self._calls.get_call(call_id))
         transcript = transcript_of(call.turns if call else [])
@@ -121,7 +149,7 @@ class HandoffService:
         confidence = tracker.intent_confidence
         if tracker.intent is None and last_caller:
             confidence = last_caller[-1]["intent_confidence"]
-        open_now = self.hours.is_open(now)
+        open_now = self.hours.is_open(now) and not callback_requested
         dept = self.department_of(department)
         slots = tracker.slots
         handoff = Handoff(
@@ -187,6 +215,8 @@ class HandoffService:
             "hours": self.hours.describe_de(),
         }
         kind = handoff.kind
+        if kind == "callback" and handoff.reason == CALLBACK_REQUEST:
+            kind = "callback_confirmed"  # the caller went through the callback form
         return texts[kind].format(**values), texts[f"{kind}_spoken"].format(**values)
 
     def transfer_failed_prompt(self, language: str) -> str:

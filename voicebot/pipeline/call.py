@@ -59,6 +59,7 @@ class _Outcome:
     reason: str | None = None
     department: str | None = None
     handoff_reason: str | None = None
+    handoff_kind: str | None = None  # "callback": the caller asked for one, never transfer
 
 
 @dataclass
@@ -197,7 +198,7 @@ class CallSession:
             item = await self._inputs.get()
             try:
                 if isinstance(item, _Start):
-                    await self._turn(None, self._settings.rasa.call_start_message, {})
+                    await self._turn(None, self._call_start_message(), {})
                 elif isinstance(item, _Dtmf):
                     turn = self._new_turn("caller", f"DTMF {item.digits}")
                     turn.dtmf = item.digits
@@ -231,12 +232,28 @@ class CallSession:
         meta = {"asr_confidence": turn.asr_confidence}
         await self._turn(turn, heard.text, meta)
 
+    def _call_start_message(self) -> str:
+        """The configured start message, telling Rasa when agents are not available."""
+        message = self._settings.rasa.call_start_message
+        handoff = self._svc.handoff
+        if handoff is None or "{" in message or handoff.agents_available():
+            return message
+        return message + json.dumps({"service_state": "closed"})
+
+    def _service_metadata(self) -> dict[str, Any]:
+        """Whether agents take calls now, for Rasa's handoff decision (callback offer)."""
+        handoff = self._svc.handoff
+        if handoff is None:
+            return {}
+        return {"service_open": handoff.agents_available(), "service_hours": handoff.hours_de()}
+
     async def _turn(self, turn: TurnRecord | None, text: str, meta: dict[str, Any]) -> None:
         """Sends one input to Rasa and speaks every message of the answer."""
         metadata = {
             "caller": self.info.caller,
             "language": self.language,
             "transport": self.info.transport,
+            **self._service_metadata(),
             **meta,
         }
         started = time.perf_counter()
@@ -292,6 +309,7 @@ class CallSession:
                 "handoff",
                 str(handoff.get("department") or "default"),
                 str(handoff.get("reason") or "unspecified"),
+                "callback" if handoff.get("kind") == "callback" else None,
             )
         elif custom.get("hangup"):
             self._outcome = _Outcome("bot_hangup")
@@ -360,7 +378,12 @@ class CallSession:
         o = self._outcome
         try:
             handoff = await service.create(
-                self.info.call_id, self.info.caller, self.language, o.department, o.handoff_reason
+                self.info.call_id,
+                self.info.caller,
+                self.language,
+                o.department,
+                o.handoff_reason,
+                callback_requested=o.handoff_kind == "callback",
             )
         except Exception as exc:  # noqa: BLE001 - the caller is still handed over
             log.error("call %s: the handoff was not stored: %s", self.info.call_id, exc)

@@ -126,6 +126,11 @@ CLIPS: tuple[Clip, ...] = (
          "out_of_scope", ("pizza",), "de+m1", 140, 50, note=HARD),
     Clip("fussball_ergebnis", "Wer hat gestern das Fußballspiel gewonnen?",
          "out_of_scope", ("fussball",), "de+m3", 150, 50, note=HARD),
+    # affirm, and a free-text answer (the callback form's topic)
+    Clip("ja_gerne", "Ja, gerne.", "affirm", ("ja",), "de+m3", 140, 50),
+    Clip("thema_ausweis", "Es geht um meinen Ausweis.",
+         "out_of_scope", ("ausweis",), "de+m3", 140, 50,
+         note="free text for the callback form's topic; " + HARD),
 )  # fmt: skip
 
 # Tried in this order by --search when Whisper loses a clip's key words.

@@ -1,0 +1,51 @@
+"""Handoff to a person: transfer during the service hours, a callback offer outside them."""
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+MODE_SLOT = "handoff_mode"
+STATE_SLOT = "service_state"
+
+
+def gateway_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The metadata the gateway sent with the latest message ({} when there is none)."""
+    metadata = tracker.latest_message.get("metadata") if tracker.latest_message else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def agents_available(tracker: Tracker) -> bool:
+    """Whether agents take calls now: the gateway's metadata of this message, else the state
+    it sent at the call start. Without either (text tests, `rasa shell`) the answer is yes."""
+    service_open = gateway_metadata(tracker).get("service_open")
+    if isinstance(service_open, bool):
+        return service_open
+    return tracker.get_slot(STATE_SLOT) != "closed"
+
+
+class ActionHandOver(Action):
+    """Says the handover sentence with the handoff payload, or offers a callback."""
+
+    def name(self) -> str:
+        """Action name as used in the domain and the rules."""
+        return "action_hand_over"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        """Transfer (utter_handoff carries the payload) or ask whether to note a callback."""
+        if agents_available(tracker):
+            dispatcher.utter_message(response="utter_handoff")
+            return [SlotSet(MODE_SLOT, "transfer")]
+        hours = gateway_metadata(tracker).get("service_hours")
+        if isinstance(hours, str) and hours:
+            response = "utter_offer_callback_with_hours"
+            dispatcher.utter_message(response=response, service_hours=hours)
+        else:
+            dispatcher.utter_message(response="utter_offer_callback")
+        return [SlotSet(MODE_SLOT, "callback_offer")]
