@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from voicebot.services.dialogue import BotMessage, DialogueError, parse_webhook_reply
+from voicebot.services.dialogue import (
+    BotMessage,
+    DialogueError,
+    TrackerSummary,
+    parse_webhook_reply,
+    summarise_tracker,
+)
 from voicebot.services.hotwords import extract_hotwords
 
 
@@ -38,6 +44,31 @@ def test_webhook_replies(payload: Any, expected: list[BotMessage]) -> None:
 def test_junk_replies_are_dialogue_errors(payload: Any) -> None:
     with pytest.raises(DialogueError):
         parse_webhook_reply(payload)
+
+
+def test_tracker_summary_keeps_what_the_caller_gave() -> None:
+    data = {
+        "latest_message": {"intent": {"name": "request_human", "confidence": 0.97}},
+        "slots": {
+            "callback_topic": "Es geht um meinen Ausweis",
+            "callback_number": "+4921477123",
+            "callback_other_number": False,
+            "dtmf_digits": None,
+            "handoff_mode": "callback_offer",
+            "requested_slot": "callback_topic",
+            "session_started_metadata": {"caller": "+4921477123"},
+        },
+    }
+    assert summarise_tracker(data) == TrackerSummary(
+        "request_human",
+        0.97,
+        {
+            "callback_topic": "Es geht um meinen Ausweis",
+            "callback_number": "+4921477123",
+            "handoff_mode": "callback_offer",
+        },
+    )
+    assert summarise_tracker({}) == TrackerSummary(None, None, {})
 
 
 def test_hotwords_are_domain_nouns_by_frequency(tmp_path: Path) -> None:

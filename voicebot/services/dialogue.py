@@ -25,6 +25,10 @@ class BotMessage:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
+# Rasa's own bookkeeping, not something the caller said: not shown to agents.
+RASA_INTERNAL_SLOTS = frozenset({"session_started_metadata", "requested_slot"})
+
+
 @dataclass(frozen=True)
 class TrackerSummary:
     """What the gateway records from Rasa's tracker after a turn."""
@@ -53,6 +57,19 @@ def parse_webhook_reply(payload: Any) -> list[BotMessage]:
             )
         )
     return messages
+
+
+def summarise_tracker(data: dict[str, Any]) -> TrackerSummary:
+    """The latest intent and the slots the caller filled, from Rasa's tracker JSON. Slots that
+    are unset or false and Rasa's own bookkeeping are left out: agents see what was said."""
+    latest = data.get("latest_message") or {}
+    intent = latest.get("intent") or {}
+    slots = {
+        k: v
+        for k, v in (data.get("slots") or {}).items()
+        if v is not None and v is not False and k not in RASA_INTERNAL_SLOTS
+    }
+    return TrackerSummary(intent.get("name"), intent.get("confidence"), slots)
 
 
 class RasaClient:
@@ -89,10 +106,7 @@ class RasaClient:
             raise DialogueError("Rasa tracker request timed out") from exc
         except (aiohttp.ClientError, json.JSONDecodeError) as exc:
             raise DialogueError(f"Rasa tracker unreachable: {exc}") from exc
-        latest = data.get("latest_message") or {}
-        intent = latest.get("intent") or {}
-        slots = {k: v for k, v in (data.get("slots") or {}).items() if v is not None}
-        return TrackerSummary(intent.get("name"), intent.get("confidence"), slots)
+        return summarise_tracker(data)
 
     async def ready(self) -> bool:
         """Whether the Rasa server is up with a model loaded."""
