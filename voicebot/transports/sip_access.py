@@ -1,0 +1,74 @@
+"""Who may call the SIP server: the source allowlist, digest credentials, the call limit.
+
+Checked before the UA core sees a request: a source outside the allowlist gets 403 for any
+request; an INVITE without valid credentials (when `[sip] auth_user`/`auth_password` are set)
+gets 401 with a SHA-256 and an MD5 challenge; an INVITE that finds every call slot taken, by
+answered or still ringing calls, gets 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING
+
+from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
+from voicebot.transports.sip_auth import DigestVerifier
+
+if TYPE_CHECKING:
+    from voicebot.config import SipSettings
+    from voicebot.transports.sip_endpoint import Peer
+    from voicebot.web.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+class AccessControl:
+    """The SIP server's gatekeeper; each check returns the refusal to send, or None."""
+
+    def __init__(self, settings: SipSettings, gateway: Gateway) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.allow = [ipaddress.ip_network(c.strip()) for c in settings.allow_cidrs.split(",") if c]
+        self.auth: DigestVerifier | None = None
+        if settings.auth_user and settings.auth_password:
+            self.auth = DigestVerifier(
+                settings.auth_realm, settings.auth_user, settings.auth_password
+            )
+
+    def allowed(self, host: str) -> bool:
+        """Whether a source address lies in the allowlist."""
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.allow if net.version == ip.version)
+
+    def source_refusal(self, request: SipRequest, peer: Peer) -> SipResponse | None:
+        """403 for a source outside the allowlist."""
+        if self.allowed(peer.addr[0]):
+            return None
+        self.gateway.metrics["sip_forbidden"] += 1
+        return response_for(request, 403, "Source Not Allowed")
+
+    def credentials_refusal(self, invite: SipRequest) -> SipResponse | None:
+        """401 with fresh challenges when digest auth is required and not (validly) given."""
+        if self.auth is None or self.auth.verify(invite.header("Authorization"), "INVITE"):
+            return None
+        self.gateway.metrics["sip_unauthorized"] += 1
+        challenge = tuple(("WWW-Authenticate", c) for c in self.auth.challenges())
+        return response_for(invite, 401, extra_headers=challenge)
+
+    def admission_refusal(self, invite: SipRequest, peer: Peer, ringing: int) -> SipResponse | None:
+        """503 with Retry-After when the gateway takes no call now (models loading) or every
+        slot is held: answered calls count in the gateway, `ringing` ones (no 200 yet) here."""
+        refusal = self.gateway.admission_refusal()
+        limit = self.gateway.settings.max_calls
+        if refusal is None and len(self.gateway.calls) + ringing >= limit:
+            refusal = f"maximum of {limit} concurrent calls reached (some still ringing)"
+        if refusal is None:
+            return None
+        log.warning("refusing SIP call from %s:%d: %s", *peer.addr, refusal)
+        self.gateway.metrics["calls_refused"] += 1
+        retry = (("Retry-After", str(self.settings.retry_after_s)),)
+        return response_for(invite, 503, refusal[:60], retry)

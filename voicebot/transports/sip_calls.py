@@ -1,0 +1,304 @@
+"""The call lifecycle of the SIP UAS: INVITE to BYE, with CANCEL, re-INVITE and in-dialog requests.
+
+A new INVITE passes credentials and admission, gets an RTP port and an SDP answer, rings for
+`ring_ms` (while it holds a call slot as "pending"), then 200 OK, retransmitted until the ACK;
+its `CallSession` then gets the caller's audio and DTMF. Every way out (BYE either way, CANCEL,
+no ACK, RTP silence, shutdown) goes through `end_call`, which runs once per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from voicebot.errors import ProtocolError
+from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.protocol.sdp import SessionDescription, parse_sdp
+from voicebot.protocol.sip.dialog import Dialog, Invite2xxRetransmitter
+from voicebot.protocol.sip.headers import Via
+from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
+from voicebot.protocol.sip.transaction import (
+    Action,
+    InviteServerTransaction,
+    SendRequest,
+    Timeout,
+    cancelled_key,
+)
+from voicebot.transports.rtp import PortAllocator, RtpCallbacks
+from voicebot.transports.sip_call_state import SipCall, capabilities
+from voicebot.transports.sip_endpoint import Peer, SipEndpoint, reply_address
+from voicebot.transports.sip_refer import sipfrag_status
+from voicebot.transports.sip_sink import SipSink
+from voicebot.transports.sip_transactions import (
+    MachineDriver,
+    Responder,
+    TransactionTable,
+    loop_time,
+)
+
+if TYPE_CHECKING:
+    from voicebot.config import SipSettings
+    from voicebot.transports.sip_access import AccessControl
+    from voicebot.web.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+class SipCalls:
+    """The calls of one SIP server, pending (ringing) and answered, and their tasks."""
+
+    def __init__(
+        self,
+        settings: SipSettings,
+        gateway: Gateway,
+        endpoint: SipEndpoint,
+        transactions: TransactionTable,
+        access: AccessControl,
+    ) -> None:
+        self.settings, self.gateway, self.metrics = settings, gateway, gateway.metrics
+        self.endpoint, self.transactions, self.access = endpoint, transactions, access
+        self.address = settings.advertised_address or settings.host
+        self.preference = tuple(c.strip().upper() for c in settings.codec_preference.split(","))
+        self.rtp_ports = PortAllocator(settings.host, settings.rtp_port_min, settings.rtp_port_max)
+        self.answered: dict[tuple[str, str, str], SipCall] = {}  # by dialog id
+        # INVITE transaction key -> call without a 200 OK yet. Invariant: a call leaves this
+        # table in the same loop step in which the gateway starts counting it (call_started).
+        self.pending: dict[tuple[str, ...], SipCall] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Runs a coroutine as a task owned by the server (cancelled on stop, errors logged)."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("SIP task failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        """Ends every call (BYE where answered) and cancels the remaining tasks."""
+        for call in list(self.answered.values()) + list(self.pending.values()):
+            await self.end_call(call, "gateway_shutdown", send_bye=True)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def contact(self, peer: Peer) -> str:
+        """Our Contact URI for a peer (with transport=tcp over TCP)."""
+        suffix = ";transport=tcp" if peer.reliable else ""
+        return f"sip:voicebot@{self.address}:{self.settings.port}{suffix}"
+
+    # ---- a new call --------------------------------------------------------------------------
+    def new_call(
+        self, req: SipRequest, tx: InviteServerTransaction, respond: Responder, peer: Peer
+    ) -> None:
+        """An INVITE outside a dialog: refused, or pending while it is answered."""
+        refusal = self.access.credentials_refusal(req) or self.access.admission_refusal(
+            req, peer, ringing=len(self.pending)
+        )
+        if refusal is not None:
+            respond(refusal)
+            return
+        try:
+            offer = parse_sdp(req.body) if req.body else None
+        except ProtocolError as exc:
+            respond(response_for(req, exc.status, exc.reason[:80]))
+            return
+        if offer is None:
+            respond(response_for(req, 488, "An SDP offer is required"))
+            return
+        call = SipCall(req, tx, respond, peer, secrets.token_hex(6))
+        self.pending[tx.key] = call
+        self.spawn(self._answer(call, offer))
+
+    async def _answer(self, call: SipCall, offer: SessionDescription) -> None:
+        req, respond = call.invite, call.respond
+        try:
+            call.rtp = await self.rtp_ports.open(self.metrics, self.settings.rtp_timeout_s)
+            answer, negotiated = call.sdp_answer(offer, self.address, self.preference)
+        except ProtocolError as exc:
+            respond(response_for(req, exc.status, exc.reason[:80], to_tag=call.local_tag))
+            await self.end_call(call, "refused", send_bye=False)
+            return
+        except OSError as exc:
+            log.error("SIP call refused: %s", exc)
+            respond(response_for(req, 503, "No RTP Port", (("Retry-After", "5"),)))
+            await self.end_call(call, "refused", send_bye=False)
+            return
+        if call.ended:  # cancelled while the port was being opened
+            await call.rtp.close()
+            return
+        call.rtp.negotiate(negotiated)
+        contact = (("Contact", f"<{self.contact(call.peer)}>"),)
+        if self.settings.ring_ms > 0:
+            respond(response_for(req, 180, to_tag=call.local_tag, extra_headers=contact))
+            await asyncio.sleep(self.settings.ring_ms / 1000)
+        if call.cancelled or call.ended:
+            return
+        self.pending.pop(call.tx.key, None)
+        ok = call.ok(req, answer, self.contact(call.peer))
+        respond(ok)
+        via = Via(call.peer.transport, self.address, self.settings.port, (("rport", None),))
+        call.dialog = Dialog.as_uas(req, call.local_tag, self.contact(call.peer), via)
+        self.answered[call.dialog.id] = call
+        self._start_retransmit(call, ok)
+        await self._start_session(call)
+
+    def _start_retransmit(self, call: SipCall, ok: SipResponse) -> None:
+        """Retransmits the 2xx until its ACK arrives (§13.3.1.4); no ACK ends the call."""
+        if call.retransmit is not None:
+            call.retransmit.cancel()
+        reply_to = reply_address(call.invite, call.peer)
+        machine = Invite2xxRetransmitter(ok, loop_time(), dialog=call.dialog)
+
+        def on_event(action: Action) -> None:
+            if isinstance(action, Timeout):
+                log.warning("call %s: no ACK for the 200 OK", call.invite.call_id)
+                self.spawn(self.end_call(call, "no_ack", send_bye=True))
+            elif isinstance(action, SendRequest):
+                pass  # end_call sends the BYE
+
+        def send(data: bytes) -> None:
+            self.endpoint.send(call.peer, data, reply_to)
+
+        call.retransmit = MachineDriver(machine, send, on_event, lambda: None)
+        call.retransmit.run([])
+
+    async def _start_session(self, call: SipCall) -> None:
+        assert call.rtp is not None
+        req = call.invite
+        try:
+            caller = req.from_addr.uri.user
+        except ProtocolError:
+            caller = None
+        info = CallInfo(
+            call_id=req.call_id,
+            transport="sip",
+            language=self.gateway.settings.language,
+            caller=caller or None,
+            stream_id=f"{call.peer.transport.lower()}:{call.peer.addr[0]}:{call.peer.addr[1]}",
+        )
+        session = CallSession(info, SipSink(self, call), self.gateway.services)
+        call.session = session
+        self.gateway.call_started(session)
+        await session.start()
+        if call.ended:  # BYE or CANCEL while the call record was being written
+            return
+        call.rtp.start(
+            RtpCallbacks(
+                audio=session.feed_audio,
+                dtmf=session.feed_dtmf,
+                silence_timeout=lambda: self.spawn(self.end_call(call, "abandoned", send_bye=True)),
+            )
+        )
+        log.info("SIP call %s answered (caller %s, %s)", info.call_id, caller, info.stream_id)
+
+    async def end_call(self, call: SipCall, reason: str, *, send_bye: bool) -> None:
+        """Ends a call once: BYE if asked, pipeline finished with `reason`, media closed."""
+        if call.ended:
+            return
+        call.ended = True
+        self.pending.pop(call.tx.key, None)
+        if call.retransmit is not None:
+            call.retransmit.cancel()
+        if send_bye and call.dialog is not None and call.dialog.state != "terminated":
+            self.send_in_dialog(call, call.dialog.create_bye())
+        if call.session is not None:
+            await call.session.finish(reason)
+            self.gateway.call_ended(call.session)
+        if call.rtp is not None:
+            await call.rtp.close()
+        if call.dialog is not None:
+            self.answered.pop(call.dialog.id, None)
+        rtp = call.rtp
+        log.info(
+            "SIP call %s ended: %s (RTP in %d, out %d)",
+            call.invite.call_id, reason, rtp.received if rtp else 0, rtp.sent if rtp else 0,
+        )  # fmt: skip
+
+    # ---- requests about existing calls -------------------------------------------------------
+    def cancel(self, cancel: SipRequest, respond: Responder) -> None:
+        """200 for the CANCEL, then 487 for the INVITE if it is still unanswered (§9.2)."""
+        call = self.pending.get(cancelled_key(cancel))
+        if call is None:
+            respond(response_for(cancel, 481))
+            return
+        respond(response_for(cancel, 200))
+        if not call.cancelled and call.tx.state == "proceeding":
+            call.cancelled = True
+            self.metrics["sip_cancelled"] += 1
+            call.respond(response_for(call.invite, 487, to_tag=call.local_tag))
+            self.spawn(self.end_call(call, "cancelled", send_bye=False))
+
+    def in_dialog(self, req: SipRequest, respond: Responder) -> None:
+        """BYE, re-INVITE, NOTIFY (REFER progress), OPTIONS and INFO inside a call's dialog."""
+        call = self.answered.get((req.call_id, req.to_addr.tag or "", req.from_addr.tag or ""))
+        if call is None or call.dialog is None or call.ended:
+            respond(response_for(req, 481))
+            return
+        rejection = call.dialog.receive_request(req)
+        if rejection is not None:
+            respond(rejection.response(req))
+            return
+        if req.method == "BYE":
+            respond(response_for(req, 200))
+            self.spawn(self.end_call(call, "hangup", send_bye=False))
+        elif req.method == "INVITE":
+            self._reinvite(call, req, respond)
+        elif req.method == "NOTIFY":
+            respond(response_for(req, 200))
+            status = sipfrag_status(req.body)
+            if status is not None and "refer" in (req.header("Event") or "").lower():
+                call.refer_progress.put_nowait(status)
+        elif req.method == "OPTIONS":
+            respond(response_for(req, 200, extra_headers=capabilities()))
+        else:  # INFO
+            respond(response_for(req, 200))
+
+    def _reinvite(self, call: SipCall, req: SipRequest, respond: Responder) -> None:
+        """A new offer (hold, resume, codec change) or none (we repeat our answer)."""
+        assert call.rtp is not None
+        try:
+            if req.body:
+                call.sdp_version += 1
+                answer, negotiated = call.sdp_answer(
+                    parse_sdp(req.body), self.address, self.preference
+                )
+                call.rtp.negotiate(negotiated)
+                log.info("call %s: re-INVITE, media %s", req.call_id, negotiated.direction)
+            else:
+                answer = call.answer  # type: ignore[assignment]
+        except ProtocolError as exc:
+            respond(response_for(req, exc.status, exc.reason[:80]))
+            return
+        ok = call.ok(req, answer, self.contact(call.peer))
+        respond(ok)
+        self._start_retransmit(call, ok)
+
+    def ack(self, ack: SipRequest) -> None:
+        """The ACK of a 2xx stops its retransmission."""
+        try:
+            call = self.answered.get((ack.call_id, ack.to_addr.tag or "", ack.from_addr.tag or ""))
+        except ProtocolError:
+            return
+        if call is None or call.retransmit is None:
+            return
+        machine = call.retransmit.machine
+        if isinstance(machine, Invite2xxRetransmitter) and machine.receive_ack(ack):
+            call.retransmit.cancel()
+
+    # ---- requests we send --------------------------------------------------------------------
+    def send_in_dialog(
+        self, call: SipCall, request: SipRequest
+    ) -> asyncio.Future[SipResponse | None]:
+        """Sends an in-dialog request in a client transaction; the future gets the final answer."""
+        dest = call.destination()
+
+        def send(data: bytes) -> None:
+            self.endpoint.send(call.peer, data, dest)
+
+        return self.transactions.request(request, reliable=call.peer.reliable, send=send)

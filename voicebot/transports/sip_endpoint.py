@@ -1,0 +1,156 @@
+"""The SIP sockets: one UDP endpoint and one TCP listener; parsed messages in, bytes out.
+
+Datagrams and TCP streams become `SipMessage`s for the `on_message` callback. A malformed one is
+counted and answered with 400 when it can be; a TCP framing error also closes that connection,
+and only that one. Replies go back the way the request came: UDP to an address, TCP on the
+request's connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voicebot.errors import ProtocolError
+from voicebot.protocol.sip.message import (
+    SipMessage,
+    SipParseError,
+    SipRequest,
+    SipStreamFramer,
+    error_response,
+    is_keepalive,
+    parse_datagram,
+)
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+
+@dataclass(eq=False)
+class Peer:
+    """Where a message came from: answer over the same transport (TCP: the same connection)."""
+
+    transport: str  # "UDP" or "TCP"
+    addr: Address
+    conn: TcpConnection | None = None
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport == "TCP"
+
+
+def reply_address(request: SipRequest, peer: Peer) -> Address:
+    """Where responses to `request` go over UDP: its top Via (received/rport), else the source."""
+    try:
+        return request.top_via.response_address()
+    except ProtocolError:
+        return peer.addr
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, endpoint: SipEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.endpoint.datagram(data, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("SIP UDP socket error: %s", exc)
+
+
+class TcpConnection(asyncio.Protocol):
+    """One TCP connection with its own framer; a framing error closes it."""
+
+    def __init__(self, endpoint: SipEndpoint) -> None:
+        self.endpoint = endpoint
+        self.framer = SipStreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.peer: Peer | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer = Peer("TCP", (host, port), self)
+
+    def data_received(self, data: bytes) -> None:
+        assert self.peer is not None
+        try:
+            messages = self.framer.feed(data)
+        except SipParseError as exc:
+            self.endpoint.parse_error(exc, self.peer)
+            self.close()
+            return
+        for msg in messages:
+            self.endpoint.on_message(msg, self.peer)
+        if self.framer.error is not None:
+            self.endpoint.parse_error(self.framer.error, self.peer)
+            self.close()
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class SipEndpoint:
+    """The listening sockets of one SIP server."""
+
+    def __init__(
+        self, on_message: Callable[[SipMessage, Peer], None], metrics: Counter[str]
+    ) -> None:
+        self.on_message = on_message
+        self.metrics = metrics
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+
+    async def listen(self, host: str, port: int, transports: set[str]) -> None:
+        """Binds UDP and/or TCP ("udp", "tcp") on host:port; OSError if a port is taken."""
+        loop = asyncio.get_running_loop()
+        if "udp" in transports:
+            self._udp, _ = await loop.create_datagram_endpoint(
+                lambda: _UdpProtocol(self), local_addr=(host, port)
+            )
+        if "tcp" in transports:
+            self._tcp = await loop.create_server(lambda: TcpConnection(self), host, port)
+
+    def datagram(self, data: bytes, addr: Address) -> None:
+        """One UDP datagram: a keep-alive is ignored, a message is handed on."""
+        if is_keepalive(data):
+            return
+        peer = Peer("UDP", addr)
+        try:
+            msg = parse_datagram(data)
+        except SipParseError as exc:
+            self.parse_error(exc, peer)
+            return
+        self.on_message(msg, peer)
+
+    def parse_error(self, exc: SipParseError, peer: Peer) -> None:
+        """Answers a malformed request when it can be answered, else drops it."""
+        self.metrics["sip_parse_errors"] += 1
+        log.info("malformed SIP from %s:%d: %s", *peer.addr, exc.reason)
+        answer = error_response(exc)
+        if answer is not None:
+            self.send(peer, answer.to_bytes(), peer.addr)
+
+    def send(self, peer: Peer, data: bytes, addr: Address) -> None:
+        """Sends over the peer's transport: its TCP connection, else UDP to `addr`."""
+        if peer.conn is not None:
+            peer.conn.write(data)
+        elif self._udp is not None:
+            self._udp.sendto(data, addr)
+
+    def close(self) -> None:
+        """Closes the listeners."""
+        if self._udp is not None:
+            self._udp.close()
+        if self._tcp is not None:
+            self._tcp.close()
