@@ -56,6 +56,7 @@ class TtsSettings:
     espeak_voice: str = "de"
     espeak_speed: int = 150  # words per minute
     length_scale: float = 1.0  # Piper speaking rate: >1 is slower
+    cache_mb: int = 16  # synthesised sentences kept for reuse (0: off); ~200 sentences
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class VadSettings:
 
     threshold: float = 0.5
     end_silence_ms: int = 600  # silence that ends an utterance
+    # after this much silence ASR starts speculatively (0: off); kept if no speech follows
+    speculative_silence_ms: int = 192
     long_end_silence_ms: int = 1200  # when the dialogue expects a long answer (address, list)
     min_speech_ms: int = 250  # shorter voiced bursts (clicks, coughs) are not utterances
     barge_in_min_ms: int = 300  # caller speech this long stops the bot's playback

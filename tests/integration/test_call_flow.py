@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.sip_peers import metrics
 from tests.support import ARTIFACTS, FIXTURES, Stack, clip, turns, voiced_seconds
 from voicebot.caller import CallResult, load_caller_audio, place_call, save_wav
 
@@ -20,6 +21,7 @@ def call(stack: Stack, files: list[str], **kwargs: Any) -> CallResult:
 
 def test_opening_hours_call_end_to_end(stack: Stack, manifest: list[dict[str, Any]]) -> None:
     entry = clip(manifest, "ask_opening_hours", "oeffnungszeiten_buergerbuero.wav")
+    before = metrics(stack)
     result = call(stack, [entry["file"]])
     save_wav(ARTIFACTS / "opening_hours_call.wav", result.bot_audio)
 
@@ -47,6 +49,10 @@ def test_opening_hours_call_end_to_end(stack: Stack, manifest: list[dict[str, An
     assert 0 < caller[0]["asr_confidence"] <= 1
     assert caller[0]["started_at"] < caller[0]["ended_at"]
     assert result.record["end_reason"] == "hangup"
+
+    # ASR started at the short pause and its transcript was used at the end of turn
+    hits = metrics(stack).get("asr_speculative_hits", 0) - before.get("asr_speculative_hits", 0)
+    assert hits == 1
 
 
 def test_hangup_mid_utterance_leaves_complete_record(

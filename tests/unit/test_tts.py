@@ -252,3 +252,37 @@ def test_word_error_rate_normalises() -> None:
     assert word_error_rate("von acht bis zwölf Uhr", "von 8 bis 12 Uhr.") == 0.0
     assert word_error_rate("Die Straße ist zu.", "Die Strasse ist auf") == 0.25
     assert word_error_rate("Hallo", "") == 1.0
+
+
+def test_repeated_sentences_come_from_the_cache() -> None:
+    engine = _SlowEngine()
+    service = TtsService(TtsSettings(cache_mb=1), {}, engines={"de": engine})
+    first = service.synthesize_sentence("Guten Tag.", "de", 8000)
+    again = service.synthesize_sentence("Guten Tag.", "de-DE", 8000)
+    assert np.array_equal(first, again) and not again.flags.writeable
+    assert [e for e in engine.events if e[0] == "start"] == [("start", "Guten Tag.")]
+    service.synthesize_sentence("Guten Tag.", "de", 16000)  # another rate: synthesised anew
+    service.synthesize_sentence("Guten Tag.", "de", 8000, length_scale=1.3)  # slower: anew
+    assert len([e for e in engine.events if e[0] == "start"]) == 3
+    assert service.cache.hits == 1 and service.cache.misses == 3
+    off = TtsService(TtsSettings(cache_mb=0), {}, engines={"de": engine})
+    off.synthesize_sentence("Guten Tag.", "de", 8000)
+    off.synthesize_sentence("Guten Tag.", "de", 8000)
+    assert len([e for e in engine.events if e[0] == "start"]) == 5
+
+
+def test_the_audio_cache_evicts_the_least_recently_used() -> None:
+    from voicebot.services.audio_cache import AudioCache
+
+    cache = AudioCache(max_bytes=3000)
+    one, two, three = (np.full(500, i, dtype=np.int16) for i in (1, 2, 3))  # 1000 bytes each
+    cache.put("a", one)
+    cache.put("b", two)
+    cache.put("c", three)
+    assert cache.get("a") is not None  # a is now the most recently used
+    cache.put("d", np.zeros(500, dtype=np.int16))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("d") is not None
+    assert cache.size_bytes == 3000
+    cache.put("huge", np.zeros(2000, dtype=np.int16))  # larger than the bound: not kept
+    assert cache.get("huge") is None and cache.size_bytes == 3000
+    assert one.flags.writeable, "the caller's array is not changed"

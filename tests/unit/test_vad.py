@@ -9,7 +9,14 @@ import pytest
 
 from tests.support import FIXTURES
 from voicebot.audio.resample import StreamResampler
-from voicebot.audio.vad import Segmenter, SileroVad, SpeechStarted, Utterance, VadEvent
+from voicebot.audio.vad import (
+    Segmenter,
+    SileroVad,
+    SpeechPaused,
+    SpeechStarted,
+    Utterance,
+    VadEvent,
+)
 from voicebot.caller import load_caller_audio
 from voicebot.config import VadSettings
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
@@ -50,7 +57,7 @@ def test_each_fixture_is_one_utterance_covering_its_speech(
         events = stream(vad, pcm)
         utterances = [e for e in events if isinstance(e, Utterance)]
         assert len(utterances) == 1, f"{entry['file']}: {len(utterances)} utterances"
-        assert isinstance(events[0], SpeechStarted)
+        assert isinstance(next(e for e in events if not isinstance(e, SpeechPaused)), SpeechStarted)
         utt = utterances[0]
         first, last = voiced_span_ms(pcm)
         # stream times lag by the resampler's delay; allow for it and for window granularity
@@ -128,3 +135,34 @@ def test_speech_after_a_long_idle_line_is_still_detected(
         # (up to rounding in the resampler's filter state: a sample may differ by an LSB or two)
         a, b = after_idle[0].pcm.astype(np.int32), fresh[0].pcm.astype(np.int32)
         assert a.shape == b.shape and np.abs(a - b).max() <= 2, entry["file"]
+
+
+def test_a_short_pause_offers_the_utterance_for_speculative_asr(
+    vad: SileroVad, manifest: list[dict[str, Any]]
+) -> None:
+    """The last SpeechPaused before the end of turn carries exactly the final audio."""
+    for entry in manifest:
+        events = stream(vad, load_caller_audio(FIXTURES / entry["file"]))
+        final = next(e for e in events if isinstance(e, Utterance))
+        paused = [e.utterance for e in events if isinstance(e, SpeechPaused)]
+        assert paused, entry["file"]
+        last = paused[-1]
+        assert (last.start_ms, last.speech_end_ms) == (final.start_ms, final.speech_end_ms)
+        assert np.array_equal(last.pcm, final.pcm), entry["file"]
+        assert final.endpoint_ms - last.endpoint_ms >= 600 - 192 - 32
+
+
+def test_speech_after_the_pause_makes_the_speculation_stale(vad: SileroVad) -> None:
+    pcm = load_caller_audio(FIXTURES / STEADY_CLIP)
+    first, last = voiced_span_ms(pcm)
+    speech = pcm[first * 8 : last * 8]
+    gap = np.zeros(400 * 8, dtype=np.int16)  # longer than the speculative pause, shorter than 600
+    events = stream(vad, np.concatenate([speech, gap, speech]))
+    final = [e for e in events if isinstance(e, Utterance)]
+    paused = [e.utterance for e in events if isinstance(e, SpeechPaused)]
+    assert len(final) == 1 and len(paused) >= 2
+    assert paused[0].speech_end_ms < final[0].speech_end_ms, "the first pause is stale"
+    assert paused[-1].speech_end_ms == final[0].speech_end_ms
+    off = VadSettings(speculative_silence_ms=0)
+    assert not [e for e in stream(vad, np.concatenate([speech, gap, speech]), off)
+                if isinstance(e, SpeechPaused)]  # fmt: skip

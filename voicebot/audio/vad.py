@@ -116,7 +116,16 @@ class Utterance:
         return len(self.pcm) / SAMPLE_RATE
 
 
-VadEvent = SpeechStarted | Utterance
+@dataclass(frozen=True)
+class SpeechPaused:
+    """A short pause (`speculative_silence_ms`): the utterance as it would end here, so that
+    ASR can start before the end of turn. The final Utterance has the same `start_ms` and
+    `speech_end_ms` (and the same audio) if the caller did not speak again."""
+
+    utterance: Utterance
+
+
+VadEvent = SpeechStarted | SpeechPaused | Utterance
 TAIL_MS = 600  # silence put after the last loud sample for Whisper
 ONSET_LEVEL = 0.05  # of the utterance's peak: where the speech itself begins and ends
 
@@ -212,12 +221,26 @@ class Segmenter:
         too_long = self._clock_ms - self._start_ms >= s.max_utterance_s * 1000
         if self._silence_ms >= self.end_silence_ms or too_long:
             return self._finish(complete=True)
+        if 0 < s.speculative_silence_ms < self.end_silence_ms and (
+            self._silence_ms == s.speculative_silence_ms // WINDOW_MS * WINDOW_MS
+        ):
+            snapshot = self._snapshot(self._speech, complete=True)
+            return SpeechPaused(snapshot) if snapshot is not None else None
         return None
+
+    @property
+    def speech_end_ms(self) -> int:
+        """Stream time just after the last voiced window of the current (or last) utterance."""
+        return self._last_voiced_end_ms
 
     def _finish(self, complete: bool) -> Utterance | None:
         """Closes the current utterance; noise shorter than min_speech_ms is dropped."""
         self._in_speech = False
         speech, self._speech = self._speech, []
+        return self._snapshot(speech, complete)
+
+    def _snapshot(self, speech: list[npt.NDArray[np.float32]], complete: bool) -> Utterance | None:
+        """The utterance made of `speech` windows, or None when it is too short to be one."""
         if self._voiced_ms < self._settings.min_speech_ms or not speech:
             return None
         # keep only a little of the trailing silence: Whisper does not need it

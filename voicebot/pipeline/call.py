@@ -19,10 +19,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from voicebot.audio.resample import Pcm16, StreamResampler
-from voicebot.audio.vad import SpeechStarted, Utterance
+from voicebot.audio.vad import SpeechPaused, SpeechStarted, Utterance
 from voicebot.errors import VoicebotError
 from voicebot.pipeline.playout import MediaSink, Pacer, frames
 from voicebot.pipeline.services import Services
+from voicebot.services.asr import Transcript
 from voicebot.services.dialogue import BotMessage, DialogueError
 from voicebot.store.calls import CallRecord, TurnRecord, iso, utc_now
 
@@ -63,6 +64,21 @@ class _Outcome:
 
 
 @dataclass
+class _Speculation:
+    """ASR started at a short pause, for the utterance that ends at `speech_end_ms`."""
+
+    start_ms: int
+    speech_end_ms: int
+    task: asyncio.Task[Transcript]
+
+
+def _retrieve_exception(task: asyncio.Task[Transcript]) -> None:
+    """Marks a dropped speculative task's error as seen (no "never retrieved" warnings)."""
+    if not task.cancelled():
+        task.exception()
+
+
+@dataclass
 class _Spoken:
     """What happened while one bot message was played."""
 
@@ -96,6 +112,8 @@ class CallSession:
         self._speaking = False
         self._interrupt = asyncio.Event()
         self._outcome = _Outcome()
+        self._speculation: _Speculation | None = None
+        self.speculative_hits = 0  # utterances answered from the speculative transcript
         self._dtmf_digits = ""
         self._dtmf_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
@@ -131,6 +149,8 @@ class CallSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         leftover = self._segmenter.flush()
+        if leftover is None:
+            self._drop_speculation()
         if leftover is not None and self._svc.asr.loaded:
             # the caller hung up mid-utterance: keep what they said, do not answer it
             turn = self._new_turn("caller", "")
@@ -138,7 +158,7 @@ class CallSession:
             turn.started_at = self._wall(leftover.start_ms)
             turn.ended_at = self._wall(leftover.speech_end_ms)
             try:
-                heard = await self._svc.asr.transcribe(leftover.pcm, self.language)
+                heard = await self._transcribe(leftover)
                 turn.text, turn.asr_confidence = heard.text, round(heard.confidence, 3)
                 turn.asr_ms = round(heard.asr_ms, 1)
             except VoicebotError as exc:
@@ -168,8 +188,40 @@ class CallSession:
                 if self._speaking:
                     log.info("call %s: barge-in, stopping playback", self.info.call_id)
                     self._interrupt.set()
+            elif isinstance(event, SpeechPaused):
+                self._speculate(event.utterance)
             else:
                 self._inputs.put_nowait(event)
+        spec = self._speculation
+        if spec is not None and self._segmenter.speech_end_ms != spec.speech_end_ms:
+            self._drop_speculation()  # the caller spoke again: that transcript is outdated
+
+    # ---- speculative ASR -------------------------------------------------------------------
+    def _speculate(self, utt: Utterance) -> None:
+        """Starts ASR at a short pause; _utterance keeps it if the turn ends there."""
+        self._drop_speculation()
+        task = asyncio.create_task(self._svc.asr.transcribe(utt.pcm, self.language))
+        task.add_done_callback(_retrieve_exception)
+        self._speculation = _Speculation(utt.start_ms, utt.speech_end_ms, task)
+
+    def _drop_speculation(self) -> None:
+        """Cancels the speculative ASR (still queued: it never runs; running: result ignored)."""
+        if self._speculation is not None:
+            self._speculation.task.cancel()
+            self._speculation = None
+
+    async def _transcribe(self, utt: Utterance) -> Transcript:
+        """The speculative transcript when it is of the same audio, else a new transcription."""
+        spec, self._speculation = self._speculation, None
+        if spec is not None and (spec.start_ms, spec.speech_end_ms) == (
+            utt.start_ms,
+            utt.speech_end_ms,
+        ):
+            self.speculative_hits += 1
+            return await spec.task
+        if spec is not None:
+            spec.task.cancel()
+        return await self._svc.asr.transcribe(utt.pcm, self.language)
 
     def feed_dtmf(self, digit: str) -> None:
         """One DTMF key; an entry ends with '#' or after the inter-digit timeout."""
@@ -219,7 +271,7 @@ class CallSession:
         turn.started_at = self._wall(utt.start_ms)
         turn.ended_at = self._wall(utt.speech_end_ms)
         turn.endpointing_ms = float(utt.endpoint_ms - utt.speech_end_ms)
-        heard = await self._svc.asr.transcribe(utt.pcm, self.language)
+        heard = await self._transcribe(utt)
         turn.text = heard.text
         turn.asr_confidence = round(heard.confidence, 3)
         turn.asr_queue_ms = round(heard.queue_ms, 1)

@@ -22,6 +22,7 @@ import numpy as np
 from voicebot.audio.resample import resample
 from voicebot.config import TtsSettings
 from voicebot.errors import ModelError, VoicebotError
+from voicebot.services.audio_cache import AudioCache
 from voicebot.services.tts_engines import (
     EspeakEngine,
     Pcm16,
@@ -234,6 +235,7 @@ class TtsService:
         self._threads = threads
         self._executor = executor
         self._lock = threading.Lock()
+        self.cache = AudioCache(settings.cache_mb * 1024 * 1024)
 
     @property
     def languages(self) -> list[str]:
@@ -264,16 +266,22 @@ class TtsService:
     def synthesize_sentence(
         self, sentence: str, language: str, out_rate: int, length_scale: float | None = None
     ) -> Pcm16:
-        """One sentence as int16 audio at `out_rate` (blocking)."""
-        engine = self.engine(language)
+        """One sentence as int16 audio at `out_rate` (blocking; cached, read-only)."""
         scale = self.settings.length_scale if length_scale is None else length_scale
+        key = (_base_language(language), sentence, out_rate, scale)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        engine = self.engine(language)
         try:
             audio = engine.synthesize(sentence, scale)
         except VoicebotError:
             raise
         except Exception as exc:
             raise TtsError(f"speech synthesis failed on {sentence[:60]!r}: {exc}") from exc
-        return resample(audio, engine.sample_rate, out_rate)
+        pcm = resample(audio, engine.sample_rate, out_rate)
+        self.cache.put(key, pcm)
+        return pcm
 
     def synthesize_blocking(
         self, text: str, language: str, out_rate: int, length_scale: float | None = None

@@ -202,6 +202,8 @@ class Gateway:
     def call_ended(self, session: CallSession) -> None:
         self.calls.pop(session.info.call_id, None)
         self.metrics["calls_ended"] += 1
+        # turns whose transcript was ready before the end of turn (speculative ASR)
+        self.metrics["asr_speculative_hits"] += session.speculative_hits
 
     # ---- health ----------------------------------------------------------------------------
     async def health(self) -> tuple[bool, dict[str, Any]]:
