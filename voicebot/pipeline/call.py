@@ -28,6 +28,8 @@ from voicebot.services.dialogue import BotMessage, DialogueError
 from voicebot.store.calls import CallRecord, TurnRecord, iso, utc_now
 
 log = logging.getLogger(__name__)
+SLOWER_STEP = 1.25  # {"speech": "slower"}: each request makes speech this much longer
+MAX_LENGTH_SCALE = 1.6  # slower than this sounds broken
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class CallSession:
         self._interrupt = asyncio.Event()
         self._outcome = _Outcome()
         self._speculation: _Speculation | None = None
+        self._length_scale = self._settings.tts.length_scale  # {"speech": "slower"} raises it
         self.speculative_hits = 0  # utterances answered from the speculative transcript
         self._dtmf_digits = ""
         self._dtmf_timer: asyncio.TimerHandle | None = None
@@ -317,6 +320,8 @@ class CallSession:
         self._segmenter.expect_long_answer(False)
         first_audio: float | None = None
         for message in replies:
+            self._apply_voice(message.custom)
+        for message in replies:
             spoken = await self._speak_message(message)
             if first_audio is None and spoken.first_audio is not None:
                 first_audio = spoken.first_audio
@@ -368,25 +373,50 @@ class CallSession:
         if custom.get("expect") in {"address", "long"}:
             self._segmenter.expect_long_answer(True)
 
+    def _apply_voice(self, custom: dict[str, Any]) -> None:
+        """Payloads that change how the rest of the call sounds: {"speech": "slower" | "normal"}
+        and {"language": "en"}. Applied before the answer that carries them is spoken."""
+        speech = custom.get("speech")
+        if speech == "slower":
+            self._length_scale = min(MAX_LENGTH_SCALE, self._length_scale * SLOWER_STEP)
+        elif speech == "normal":
+            self._length_scale = self._settings.tts.length_scale
+        language = custom.get("language")
+        if isinstance(language, str) and language != self.language:
+            if language in self._svc.tts.languages:
+                log.info("call %s: language %s -> %s", self.info.call_id, self.language, language)
+                self.language = language
+            else:
+                log.warning("call %s: no voice for language %r", self.info.call_id, language)
+
     async def _speak_message(self, message: BotMessage) -> _Spoken:
         """Speaks one bot message sentence by sentence and records it as a bot turn."""
         spoken = _Spoken()
         if not message.text:
             return spoken
         turn = self._new_turn("bot", message.text)
-        chunks = self._svc.tts.stream(message.text, self.language, self._sink.sample_rate)
+        chunks = self._svc.tts.stream(
+            message.text, self.language, self._sink.sample_rate, self._length_scale
+        )
         await self._play(chunks, spoken, turn)
         return spoken
 
-    async def _play(self, chunks: AsyncIterator[Pcm16], spoken: _Spoken, turn: TurnRecord) -> None:
-        """Paces audio chunks to the sink, stopping on barge-in; then closes the bot turn."""
+    async def _play(
+        self,
+        chunks: AsyncIterator[Pcm16],
+        spoken: _Spoken,
+        turn: TurnRecord,
+        barge_in: bool = True,
+    ) -> None:
+        """Paces audio chunks to the sink, stopping on barge-in (unless `barge_in` is False);
+        then closes the bot turn."""
         pacer = Pacer()
         self._interrupt.clear()
-        self._speaking = True
+        self._speaking = barge_in
         try:
             async for chunk in chunks:
                 for frame in frames(chunk, self._sink.sample_rate):
-                    if self._interrupt.is_set():
+                    if barge_in and self._interrupt.is_set():
                         spoken.interrupted = True
                         break
                     await pacer.wait()
@@ -456,20 +486,13 @@ class CallSession:
         """Speaks a closing message without barge-in (the caller must hear the handoff id)."""
         turn = self._new_turn("bot", text)
         rate = self._sink.sample_rate
-        pacer = Pacer()
+        chunks = self._svc.tts.stream(spoken, self.language, rate, self._length_scale)
         try:
-            async for chunk in self._svc.tts.stream(spoken, self.language, rate):
-                for frame in frames(chunk, rate):
-                    await pacer.wait()
-                    turn.started_at = turn.started_at or utc_now()
-                    await self._sink.send_audio(frame)
-                pacer.reset()
-            await self._sink.send_mark(f"turn-{turn.seq}")
+            await self._play(chunks, _Spoken(), turn, barge_in=False)
         except (VoicebotError, ConnectionError) as exc:
             log.warning("call %s: closing message not played: %s", self.info.call_id, exc)
             turn.interrupted = True
-        turn.ended_at = utc_now()
-        await self._close_turn(turn)
+            await self._close_turn(turn)
 
     # ---- records ---------------------------------------------------------------------------
     def _new_turn(self, speaker: str, text: str) -> TurnRecord:
