@@ -17,8 +17,11 @@ from voicebot.errors import VoicebotError
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
+    from voicebot.memory import limit_malloc_arenas
     from voicebot.tokens import token_file, with_api_token
     from voicebot.web.app import create_app
+
+    limit_malloc_arenas()
 
     if not settings.api_token:
         settings = with_api_token(settings)
