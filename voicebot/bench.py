@@ -207,8 +207,22 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+NOTES_MARKER = "<!-- written by hand from here on; voicebot bench keeps it -->"
+
+
+def kept_notes(out: Path) -> str:
+    """The hand-written part of an existing report (from NOTES_MARKER), or ""."""
+    if not out.exists():
+        return ""
+    text = out.read_text(encoding="utf-8")
+    at = text.find(NOTES_MARKER)
+    return "\n" + text[at:] if at >= 0 else ""
+
+
 def write_report(rows: list[dict[str, Any]], out: Path, settings_note: str) -> None:
-    """docs/benchmarks.md with machine, date, commit, the table and the plot."""
+    """docs/benchmarks.md with machine, date, commit, the table and the plot; the notes after
+    NOTES_MARKER in the existing file are kept."""
+    notes = kept_notes(out)
     png = out.with_suffix(".png")
     plot(rows, png)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -231,7 +245,7 @@ Measured by `make bench` (`voicebot bench`) on {now}, commit `{git_commit()}`.
 ```json
 {json.dumps(rows, indent=1)}
 ```
-"""
+{notes}"""
     out.write_text(text, encoding="utf-8")
 
 

@@ -55,3 +55,15 @@ def test_report_has_machine_table_and_plot(tmp_path: Path) -> None:
     assert "cores" in text and "test setup" in text and "| 4 | 1.30 |" in text
     png = out.with_suffix(".png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_new_run_keeps_the_hand_written_notes(tmp_path: Path) -> None:
+    from voicebot.bench import NOTES_MARKER
+
+    out = tmp_path / "benchmarks.md"
+    write_report([{"concurrency": 1, "p50_s": 2.0, "p90_s": 2.1, "p95_s": 2.2}], out, "first")
+    out.write_text(out.read_text() + f"\n{NOTES_MARKER}\n\n## Targets\n\nwhat stands in the way\n")
+    write_report([{"concurrency": 1, "p50_s": 1.0, "p90_s": 1.1, "p95_s": 1.2}], out, "second")
+    text = out.read_text()
+    assert "| 1 | 1.00 |" in text and "| 1 | 2.00 |" not in text and "second" in text
+    assert text.count(NOTES_MARKER) == 1 and text.endswith("what stands in the way\n")
