@@ -201,8 +201,11 @@ class CallSession:
 
     # ---- speculative ASR -------------------------------------------------------------------
     def _speculate(self, utt: Utterance) -> None:
-        """Starts ASR at a short pause; _utterance keeps it if the turn ends there."""
+        """Starts ASR at a short pause; _utterance keeps it if the turn ends there. Only on an
+        idle worker: under load a wasted guess would delay other callers' transcriptions."""
         self._drop_speculation()
+        if self._svc.asr.idle_workers == 0:
+            return
         task = asyncio.create_task(self._svc.asr.transcribe(utt.pcm, self.language))
         task.add_done_callback(_retrieve_exception)
         self._speculation = _Speculation(utt.start_ms, utt.speech_end_ms, task)

@@ -62,6 +62,12 @@ class AsrService:
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, settings.num_workers), thread_name_prefix="asr"
         )
+        self._in_flight = 0  # transcriptions queued or running (event-loop side)
+
+    @property
+    def idle_workers(self) -> int:
+        """Workers with nothing to do now: speculative ASR only runs on one of them."""
+        return max(0, max(1, self.settings.num_workers) - self._in_flight)
 
     @property
     def loaded(self) -> bool:
@@ -101,10 +107,13 @@ class AsrService:
             started = time.perf_counter()
             return started, self._transcribe_blocking(pcm, language or self.settings.language)
 
+        self._in_flight += 1
         try:
             started, result = await loop.run_in_executor(self._pool, job)
         except (RuntimeError, ValueError) as exc:
             raise AsrError(f"Whisper failed: {exc}") from exc
+        finally:
+            self._in_flight -= 1
         done = time.perf_counter()
         return Transcript(
             text=result.text,
