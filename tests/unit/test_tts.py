@@ -76,6 +76,15 @@ def piper_de(joe_voice: VoiceChoice) -> PiperEngine:
     return engine
 
 
+def test_one_voice_file_is_loaded_once_for_both_languages(
+    joe_voice: VoiceChoice, piper_de: PiperEngine
+) -> None:
+    english = make_engine(joe_voice, "en", TtsSettings())
+    assert isinstance(english, PiperEngine) and english.espeak_voice != "de"
+    assert english._voice.session is piper_de._voice.session  # one ONNX session in memory
+    assert len(english.synthesize("Good morning.")) > 0 and len(piper_de.synthesize(GERMAN)) > 0
+
+
 def test_piper_engine_speaks_german(piper_de: PiperEngine) -> None:
     assert piper_de.espeak_voice == "de"  # the English voice got German phonemes
     audio = piper_de.synthesize(GERMAN)
