@@ -1,0 +1,225 @@
+"""Questions about the city's services, answered from the service catalogue.
+
+The intent says what the caller asks (fee, documents, opening hours, ...); the service comes
+from the entity `service`, else from the caller's words (Catalogue.find), else from the slot
+`service` of an earlier question ("Was kostet das?" after a question about the Reisepass).
+Without a service the bot asks which one (faq_result: unknown) instead of guessing.
+
+The catalogue is loaded once, when the action server imports this module: a broken catalogue
+file stops `rasa run actions` with a message naming the file and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .catalogue import (
+    Catalogue,
+    Office,
+    Service,
+    load_catalogue,
+    say_address,
+    say_documents,
+    say_fee,
+    say_form,
+    say_notes,
+    say_opening_hours,
+    say_phone,
+    say_processing_time,
+    say_summary,
+)
+from .catalogue.match import words
+
+CATALOGUE: Catalogue = load_catalogue()
+
+LANGUAGE = "de"  # English answers come with the language switch (later work)
+DEFAULT_OFFICE = "buergerbuero"  # opening hours when the caller names no office or service
+SERVICE_SLOT = "service"
+QUESTION_SLOT = "faq_question"
+RESULT_SLOT = "faq_result"
+ASK_WHICH_SERVICE = "utter_ask_which_service"
+
+# Intent -> question type. inform_service ("den Reisepass") answers the question asked before.
+QUESTIONS: dict[str, str] = {
+    "ask_service": "service",
+    "ask_documents": "documents",
+    "ask_fee": "fee",
+    "ask_processing_time": "processing_time",
+    "ask_address": "address",
+    "ask_phone": "phone",
+    "ask_form": "form",
+    "report_lost": "lost",
+    "ask_opening_hours": "opening_hours",
+    "dtmf": "opening_hours",  # DTMF 1 (data/rules/dtmf.yml)
+}
+# Questions about an office: answered when the caller names the office, without a service.
+OFFICE_QUESTIONS = frozenset({"opening_hours", "address", "phone"})
+# "Ausweis verloren" may be heard as the Ausweis itself: a loss report means the loss service.
+LOST_SERVICE = {"personalausweis": "ausweis_verlust", "reisepass": "ausweis_verlust"}
+# Other words callers use for an office (folded spelling, see catalogue/match.py).
+OFFICE_ALIASES: dict[str, str] = {
+    "burgeramt": "buergerbuero",
+    "einwohnermeldeamt": "buergerbuero",
+    "meldeamt": "buergerbuero",
+    "zulassungsstelle": "kfz",
+    "strassenverkehrsamt": "kfz",
+    "abfallwirtschaft": "abfall",
+    "wohngeldamt": "soziales",
+    "steueramt": "steuern",
+}
+
+
+def _office_keys(office: Office) -> set[str]:
+    """Folded spellings that name the office: its name written as one word, and the last
+    part of a compound name ("Kfz-Zulassungsstelle" -> "zulassungsstelle")."""
+    parts = words(office.name.de)
+    keys = {"".join(parts)}
+    if len(parts) > 1 and len(parts[-1]) >= 8:
+        keys.add(parts[-1])
+    return keys
+
+
+def named_office(text: str, catalogue: Catalogue = CATALOGUE) -> Office | None:
+    """The office the caller names ("bürger büro", "Standesamt"), or None."""
+    said = words(text)
+    joined = {"".join(said[i : i + n]) for n in (1, 2, 3) for i in range(len(said) - n + 1)}
+    for office in catalogue.offices.values():
+        if _office_keys(office) & joined:
+            return office
+    for alias, office_id in OFFICE_ALIASES.items():
+        if alias in joined and office_id in catalogue.offices:
+            return catalogue.offices[office_id]
+    return None
+
+
+def service_from_entities(
+    values: Iterable[Any], catalogue: Catalogue = CATALOGUE
+) -> Service | None:
+    """The first entity value that is a service id, or whose words name a service."""
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if value in catalogue.services:
+            return catalogue.services[value]
+        found = catalogue.find(value)
+        if found is not None:
+            return found
+    return None
+
+
+def resolve_service(tracker: Tracker, use_context: bool = True) -> Service | None:
+    """Entity, else the caller's words, else (with use_context) the service asked about before."""
+    found = service_from_entities(tracker.get_latest_entity_values("service"))
+    if found is None:
+        found = CATALOGUE.find(tracker.latest_message.get("text") or "")
+    if found is None and use_context:
+        previous = tracker.get_slot(SERVICE_SLOT)
+        found = CATALOGUE.services.get(previous) if isinstance(previous, str) else None
+    return found
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action before the caller's latest message (action_listen not counted)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            name = event.get("name")
+            if name != "action_listen":
+                return name if isinstance(name, str) else None
+    return None
+
+
+def question_of(tracker: Tracker) -> str:
+    """The question type of the latest message; the stored question when the caller just
+    named the service asked for by utter_ask_which_service."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    stored = tracker.get_slot(QUESTION_SLOT)
+    after_ask = previous_bot_action(tracker) == ASK_WHICH_SERVICE
+    if isinstance(stored, str) and (
+        intent == "inform_service" or (after_ask and intent == "ask_service")
+    ):
+        return stored
+    return QUESTIONS.get(intent or "", "service")
+
+
+def answer(question: str, service: Service) -> str | None:
+    """The spoken answer about a service; None when the catalogue does not know it."""
+    office = CATALOGUE.office_of(service)
+    if question == "documents":
+        return say_documents(service, LANGUAGE)
+    if question == "fee":
+        return say_fee(service, LANGUAGE)
+    if question == "processing_time":
+        return say_processing_time(service, LANGUAGE)
+    if question == "address":
+        return say_address(office, LANGUAGE)
+    if question == "phone":
+        return say_phone(office, LANGUAGE)
+    if question == "form":
+        return say_form(service, LANGUAGE)
+    if question == "opening_hours":
+        return say_opening_hours(office, LANGUAGE)
+    # service, lost: the short answer and the notes (pick-up, deadlines)
+    notes = say_notes(service, LANGUAGE)
+    return f"{say_summary(service, LANGUAGE)} {notes}".strip()
+
+
+def answer_office(question: str, office: Office) -> str:
+    """Opening hours, address or phone number of an office."""
+    if question == "address":
+        return say_address(office, LANGUAGE)
+    if question == "phone":
+        return say_phone(office, LANGUAGE)
+    return say_opening_hours(office, LANGUAGE)
+
+
+class ActionAnswerService(Action):
+    """Answers a question about a service (or an office) from the catalogue."""
+
+    def name(self) -> str:
+        """Action name as used in the domain and the rules."""
+        return "action_answer_service"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        """Says the answer and sets faq_result: answered; or unknown when no service is known
+        (the rules then ask which service; the question is kept in faq_question)."""
+        question = question_of(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        events: list[EventType] = [SlotSet(QUESTION_SLOT, question)]
+
+        office = named_office(text) if question in OFFICE_QUESTIONS else None
+        if office is not None:
+            dispatcher.utter_message(text=answer_office(question, office))
+            return [*events, SlotSet(RESULT_SLOT, "answered")]
+
+        # DTMF 1 and "inform_service" refer to this message only, not to earlier topics
+        service = resolve_service(tracker, use_context=intent not in ("dtmf", "inform_service"))
+        if service is not None and question == "lost":
+            service = CATALOGUE.services.get(LOST_SERVICE.get(service.id, service.id), service)
+        if service is None:
+            if question == "opening_hours":
+                office = CATALOGUE.office(DEFAULT_OFFICE)
+                dispatcher.utter_message(text=say_opening_hours(office, LANGUAGE))
+                return [*events, SlotSet(RESULT_SLOT, "answered")]
+            return [*events, SlotSet(RESULT_SLOT, "unknown")]
+
+        spoken = answer(question, service)
+        if spoken is None:  # no processing time in the catalogue: no guess, the number
+            phone = say_phone(CATALOGUE.office_of(service), LANGUAGE)
+            dispatcher.utter_message(response="utter_processing_time_unknown", phone=phone)
+        else:
+            dispatcher.utter_message(text=spoken)
+        return [*events, SlotSet(SERVICE_SLOT, service.id), SlotSet(RESULT_SLOT, "answered")]
