@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -54,6 +55,7 @@ class RtpCapture:
         default_factory=lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     )
     packets: list[tuple[float, bytes]] = field(default_factory=list)
+    peer: tuple[str, int] | None = None  # where the bot's RTP comes from (its SDP port)
     _thread: threading.Thread | None = None
     _stop: bool = False
 
@@ -70,12 +72,21 @@ class RtpCapture:
     def _run(self) -> None:
         while not self._stop:
             try:
-                data, _ = self.sock.recvfrom(2048)
+                data, addr = self.sock.recvfrom(2048)
             except TimeoutError:
                 continue
             except OSError:
                 return
+            self.peer = self.peer or (addr[0], addr[1])
             self.packets.append((time.monotonic(), data))
+
+    def wait_for_bot(self, timeout: float = 20) -> tuple[str, int]:
+        """The bot's RTP address, once its first packet (the greeting) has arrived."""
+        deadline = time.monotonic() + timeout
+        while self.peer is None:
+            assert time.monotonic() < deadline, "no RTP from the bot"
+            time.sleep(0.02)
+        return self.peer
 
     def close(self) -> None:
         self._stop = True
@@ -95,6 +106,53 @@ class RtpCapture:
             pcm = CODECS[codec][2](p.payload)
             out[p.timestamp - start : p.timestamp - start + len(pcm)] = pcm
         return out
+
+
+def send_caller_rtp(
+    sock: socket.socket,
+    dest: tuple[str, int],
+    pcm: np.ndarray,
+    codec: str,
+    *,
+    key: str,
+    key_at_s: float,
+    event_pt: int = 101,
+) -> None:
+    """Sends `pcm` from `sock` to `dest` as 20 ms G.711 RTP paced at real time, and one RFC 4733
+    key press at `key_at_s`, in the same stream (one SSRC, one sequence, one clock).
+
+    Like a phone, the event packets replace the audio while the key is down: a start packet
+    (marker), four updates with a growing duration, then the end packet three times (§2.5.1.4);
+    all carry the event's start timestamp. Audio resumes where the clock has got to.
+    """
+    encode = CODECS[codec][1]
+    audio_pt = CODECS[codec][0]
+    ssrc, seq, ts0 = 0x5EED0001, 1000, 80000
+    event_code = "0123456789*#".index(key)
+    key_frame = int(key_at_s * 50)
+    event = [(160 * n, False) for n in range(1, 6)] + [(960, True)] * 3
+    frames = len(pcm) // 160
+    start = time.monotonic()
+    for n in range(frames):
+        ts = ts0 + 160 * n
+        if key_frame <= n < key_frame + len(event):
+            duration, end = event[n - key_frame]
+            header = struct.pack(
+                "!BBHII",
+                0x80,
+                (0x80 if n == key_frame else 0) | event_pt,
+                seq,
+                ts0 + 160 * key_frame,
+                ssrc,
+            )
+            payload = struct.pack("!BBH", event_code, (0x80 if end else 0) | 10, duration)
+        else:
+            marker = 0x80 if n == 0 else 0
+            header = struct.pack("!BBHII", 0x80, marker | audio_pt, seq, ts, ssrc)
+            payload = encode(pcm[n * 160 : (n + 1) * 160])
+        sock.sendto(header + payload, dest)
+        seq = (seq + 1) & 0xFFFF
+        time.sleep(max(0.0, start + (n + 1) * 0.02 - time.monotonic()))
 
 
 def run_sipp(

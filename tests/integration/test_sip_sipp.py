@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.integration.sip_peers import (
@@ -23,6 +24,7 @@ from tests.integration.sip_peers import (
     raw_g711,
     record_of,
     run_sipp,
+    send_caller_rtp,
     sip_port,
 )
 from tests.support import ARTIFACTS, Stack, voiced_seconds
@@ -246,3 +248,45 @@ def test_reinvite_hold_and_resume(stack: Stack, tmp_path: Path) -> None:
     # nothing was sent while the caller held: a pause of about 2 s in the bot's stream
     times = [t for t, _ in capture.packets]
     assert times and max(b - a for a, b in zip(times, times[1:], strict=False)) > 1.5
+
+def test_rfc4733_key_press_while_audio_flows_reaches_the_dialogue(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The caller presses 1 in the middle of its RTP audio; the digit reaches the dialogue.
+
+    sipp does the signalling; the caller's RTP comes from the test's socket, the media port of
+    sipp's SDP. Why not sipp's media: its `rtp_stream` sends only the audio payload type, and
+    `play_pcap_audio` (the RFC 2833 pcaps) sends from another source port than `rtp_stream`,
+    which the gateway's strict-source RTP then drops. So one socket sends 20 ms u-law frames of
+    line noise with the key's RFC 4733 packets in the same stream (one SSRC, one sequence),
+    as a phone does; the bot must take the event out of that stream and answer the key.
+    """
+    capture = RtpCapture()
+    before = metrics(stack)
+    keys = {"capture_port": str(capture.port), "call_ms": "26000"}
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(run=run_sipp(stack, "uac_media_from_test.xml", tmp_path, keys))
+    )
+    runner.start()
+    try:
+        bot = capture.wait_for_bot()
+        noise = np.random.default_rng(7).normal(0, 40, 23 * 8000).astype(np.int16)
+        send_caller_rtp(capture.sock, bot, noise, "PCMU", key="1", key_at_s=10.0)
+    finally:
+        runner.join(90)
+        capture.close()
+    run = result["run"]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+
+    record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
+    turns = record["turns"]
+    assert record["end_reason"] == "hangup", (record["end_reason"], turns)
+    caller = [t for t in turns if t["speaker"] == "caller"]
+    assert [t["dtmf"] for t in caller] == ["1"], caller  # one key press, no speech turn
+    assert caller[0]["intent"] == "dtmf", caller
+    answered = [t for t in turns if t["speaker"] == "bot" and t["seq"] > caller[0]["seq"]]
+    assert answered and answered[0]["text"], "the bot did not answer the key"
+    after = metrics(stack)
+    assert after.get("dtmf_digits", 0) == before.get("dtmf_digits", 0) + 1
+    assert after.get("rtp_wrong_source", 0) == before.get("rtp_wrong_source", 0)
