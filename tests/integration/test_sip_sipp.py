@@ -290,3 +290,22 @@ def test_rfc4733_key_press_while_audio_flows_reaches_the_dialogue(
     after = metrics(stack)
     assert after.get("dtmf_digits", 0) == before.get("dtmf_digits", 0) + 1
     assert after.get("rtp_wrong_source", 0) == before.get("rtp_wrong_source", 0)
+
+def test_call_over_tcp_is_answered_and_ended_by_bye(stack: Stack, tmp_path: Path) -> None:
+    """sipp calls over TCP (`-t t1`): 200 OK and the BYE's 200 come back on its connection,
+    the Contact says transport=tcp, the bot's greeting arrives as RTP, the caller's BYE ends it."""
+    capture = RtpCapture()
+    keys = {"capture_port": str(capture.port), "call_ms": "5000"}
+    try:
+        run = run_sipp(stack, "uac_media_from_test.xml", tmp_path, keys, timeout=30, transport="t1")
+    finally:
+        capture.close()
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    trace = (tmp_path / "messages.log").read_text(errors="replace")
+    ok = trace[trace.index("SIP/2.0 200 OK") :]
+    assert re.search(r"^Via: SIP/2.0/TCP ", ok, re.MULTILINE), ok[:600]
+    assert re.search(r"^Contact: <sip:voicebot@[^>]*;transport=tcp>", ok, re.MULTILINE), ok[:600]
+    assert len(capture.packets) > 100, "the bot's greeting did not arrive"
+    record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
+    assert record["transport"] == "sip" and record["stream_id"].startswith("tcp:"), record
+    assert record["end_reason"] == "hangup"
