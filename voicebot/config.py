@@ -154,6 +154,21 @@ class SipSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """Outgoing e-mail (e.g. a requested form): the SMTP server; without smtp_host none is sent."""
+
+    smtp_host: str | None = None  # unset: e-mails stay in the outbox as "not_configured"
+    smtp_port: int = 587
+    starttls: bool = True  # upgrade the connection with STARTTLS before logging in
+    username: str | None = None  # set to log in (AUTH) with the password
+    password: str | None = None
+    from_address: str | None = None  # required when smtp_host is set
+    timeout_s: float = 30.0
+    backoff_s: float = 2.0  # first retry delay, doubled per attempt
+    backoff_max_s: float = 600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs, loaded once and passed down explicitly."""
 
@@ -177,6 +192,7 @@ class Settings:
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     sip: SipSettings = field(default_factory=SipSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def db_path(self) -> Path:
@@ -198,9 +214,10 @@ SECTIONS: dict[str, type] = {
     "handoff": HandoffSettings,
     "console": ConsoleSettings,
     "sip": SipSettings,
+    "mail": MailSettings,
 }
 SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}
-SECRET_SETTINGS |= {"auth_password", "register_password"}
+SECRET_SETTINGS |= {"auth_password", "register_password", "password"}
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:

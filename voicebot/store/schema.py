@@ -83,6 +83,39 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     UNIQUE (handoff_id, event)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON webhook_outbox(delivered_at, next_attempt_at);
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('appointment', 'sperrmuell', 'form_delivery')),
+    call_id TEXT NOT NULL,
+    caller TEXT,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'done')),
+    data TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    done_at TEXT,
+    done_by TEXT,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_by_created ON requests(created_at);
+CREATE INDEX IF NOT EXISTS requests_by_status ON requests(status, kind, created_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id {serial},
+    request_id TEXT REFERENCES requests(id) ON DELETE CASCADE,
+    channel TEXT NOT NULL CHECK (channel IN ('email')),
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'not_configured')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    claimed_until TEXT,
+    last_error TEXT,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_by_request ON outbox(request_id);
+CREATE INDEX IF NOT EXISTS outbox_by_created ON outbox(created_at);
 CREATE TABLE IF NOT EXISTS agent_sessions (
     token_hash TEXT PRIMARY KEY,
     agent TEXT NOT NULL,

@@ -17,6 +17,7 @@ from voicebot.web.agent_api import add_handoff_api
 from voicebot.web.agent_auth import agent_auth
 from voicebot.web.agent_console import add_agent_console
 from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.requests_api import add_requests_api
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/media/twilio", handle_twilio_stream)
     add_handoff_api(app)
+    add_requests_api(app)
     add_agent_console(app, hours.zone)
     attach_sip(app)
     return app

@@ -17,6 +17,7 @@ from voicebot.errors import ConfigError, VoicebotError
 from voicebot.handoff.events import Hub
 from voicebot.handoff.service import HandoffService
 from voicebot.handoff.webhook import WebhookDispatcher
+from voicebot.mail.sender import MailSender
 from voicebot.pipeline.call import CallSession
 from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
 from voicebot.pipeline.services import Services
@@ -29,6 +30,7 @@ from voicebot.services.tts import TtsService
 from voicebot.store.calls import CallStore
 from voicebot.store.db import Database
 from voicebot.store.handoffs import HandoffStore
+from voicebot.store.requests import RequestStore
 from voicebot.store.sessions import SessionStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class Gateway:
         self.store = CallStore(self.db)
         self.handoff_store = HandoffStore(self.db)
         self.sessions = SessionStore(self.db)
+        self.requests = RequestStore(self.db)
+        self.mailer = MailSender(settings.mail, self.requests)  # started in startup()
         self.hub = Hub()
         self.handoffs: HandoffService | None = None  # set up in startup()
         self.webhooks: WebhookDispatcher | None = None
@@ -97,6 +101,7 @@ class Gateway:
         if self.settings.handoff.webhook_url and not self.settings.handoff.webhook_secret:
             log.warning("handoff webhook without VOICEBOT_HANDOFF_WEBHOOK_SECRET: sent unsigned")
         self.webhooks.start()
+        self.mailer.start()
         self._loader = asyncio.create_task(self._load_models())
         self._purger = asyncio.create_task(self._purge_periodically())
 
@@ -106,16 +111,19 @@ class Gateway:
         cutoff = now - timedelta(days=self.settings.transcript_retention_days)
         calls = await self.store.purge_older_than(cutoff)
         handoffs = await self.handoff_store.purge_older_than(cutoff)
+        requests = await self.requests.purge_older_than(cutoff)
         await self.sessions.purge_expired(now)
-        if calls or handoffs:
+        if calls or handoffs or requests:
             log.info(
-                "retention: deleted %d call record(s) and %d handoff(s) older than %s",
+                "retention: deleted %d call record(s), %d handoff(s) and %d request(s) "
+                "older than %s",
                 calls,
                 handoffs,
+                requests,
                 cutoff.date(),
             )
             self.hub.publish({"type": "purged"})
-        return calls + handoffs
+        return calls + handoffs + requests
 
     async def _purge_periodically(self) -> None:
         """Runs the retention purge at start-up and then every hour."""
@@ -179,6 +187,7 @@ class Gateway:
                 task.cancel()
         if self.webhooks is not None:
             await self.webhooks.stop()
+        await self.mailer.stop()
         if self._http is not None:
             await self._http.close()
         if self._services is not None:

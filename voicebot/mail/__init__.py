@@ -1,0 +1,1 @@
+"""Outgoing e-mail: the outbox sender and the SMTP delivery it runs in a thread."""
