@@ -22,6 +22,7 @@ import aiohttp
 from voicebot.config import Settings
 from voicebot.errors import ConfigError
 from voicebot.rasa_train import model_path, rasa_env, rasa_executable
+from voicebot.tokens import with_api_token
 
 GRACE_S = 10.0
 READY_TIMEOUT_S = 300.0
@@ -60,13 +61,21 @@ def build_children(settings: Settings) -> list[Child]:
         "VOICEBOT_ACTIONS_URL": rasa.actions_url.rstrip("/") + "/webhook",
         "VOICEBOT_RASA_TRACKER_DB": str(data_dir / "rasa_tracker.db"),
     }
+    # the custom actions store requests through the gateway's API (POST /api/requests)
+    token = with_api_token(settings).api_token or ""
+    gateway_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    action_vars = {
+        **rasa_vars,
+        "VOICEBOT_GATEWAY_URL": f"http://{gateway_host}:{settings.port}",
+        "VOICEBOT_API_TOKEN": token,
+    }
     host = urlparse(rasa.url).hostname or "127.0.0.1"
     return [
         Child(
             "actions",
             [exe, "run", "actions", "--actions", "actions", "--port", str(_port(rasa.actions_url))],
             rasa.project_dir,
-            rasa_env(rasa_vars),
+            rasa_env(action_vars),
             logs / "actions.log",
         ),
         Child(
@@ -96,7 +105,7 @@ def build_children(settings: Settings) -> list[Child]:
             "gateway",
             [sys.executable, "-m", "voicebot", "serve"],
             Path.cwd(),
-            {**os.environ, "PYTHONUNBUFFERED": "1"},
+            {**os.environ, "PYTHONUNBUFFERED": "1", "VOICEBOT_API_TOKEN": token},
             logs / "gateway.log",
         ),
     ]

@@ -49,3 +49,32 @@ def test_stop_all_ends_children_and_their_children(
     assert len(pids) == 3
     assert not [pid for pid in pids if alive(pid)]
     assert children[0].proc is not None and children[0].proc.returncode == -signal.SIGKILL
+
+
+def test_the_actions_get_the_gateway_url_and_the_same_api_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Custom actions POST stored requests to the gateway: they need its URL and token."""
+    from voicebot.config import RasaSettings, Settings
+    from voicebot.stack import build_children
+
+    monkeypatch.delenv("VOICEBOT_API_TOKEN", raising=False)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "rasa").write_text("#!/bin/sh\n")
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "voicebot.tar.gz").write_bytes(b"model")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        host="0.0.0.0",
+        port=8123,
+        rasa=RasaSettings(venv=venv, project_dir=project),
+    )
+    children = {c.name: c for c in build_children(settings)}
+    actions, gateway = children["actions"].env, children["gateway"].env
+    assert actions["VOICEBOT_GATEWAY_URL"] == "http://127.0.0.1:8123"
+    token = actions["VOICEBOT_API_TOKEN"]
+    assert token and gateway["VOICEBOT_API_TOKEN"] == token  # generated once, shared
+    assert (tmp_path / "data" / "api-token").read_text().strip() == token
+    assert "VOICEBOT_API_TOKEN" not in children["rasa"].env
