@@ -143,6 +143,9 @@ class SipSettings:
     auth_user: str | None = None  # set both to require digest auth on INVITE
     auth_password: str | None = None
     auth_realm: str = "voicebot"
+    # digest algorithms offered in the 401, most preferred first; "MD5" alone for callers that
+    # read only the first challenge and cannot do SHA-256 (e.g. sipp 3.6, older PBXes)
+    auth_algorithms: str = "SHA-256,MD5"
     rtp_timeout_s: float = 30.0  # no RTP this long: the call ends as "abandoned"
     ring_ms: int = 0  # 180 Ringing this long before answering
     transfer_timeout_s: float = 30.0  # REFER: no final NOTIFY by then means "transfer failed"

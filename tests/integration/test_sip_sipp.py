@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ from tests.integration.sip_peers import (
     send_caller_rtp,
     sip_port,
 )
-from tests.support import ARTIFACTS, Stack, voiced_seconds
+from tests.support import ARTIFACTS, Stack, free_port, running_gateway, voiced_seconds
 from voicebot.protocol.rtp import parse_rtp
 
 pytestmark = [
@@ -249,6 +252,7 @@ def test_reinvite_hold_and_resume(stack: Stack, tmp_path: Path) -> None:
     times = [t for t, _ in capture.packets]
     assert times and max(b - a for a, b in zip(times, times[1:], strict=False)) > 1.5
 
+
 def test_rfc4733_key_press_while_audio_flows_reaches_the_dialogue(
     stack: Stack, tmp_path: Path
 ) -> None:
@@ -291,6 +295,7 @@ def test_rfc4733_key_press_while_audio_flows_reaches_the_dialogue(
     assert after.get("dtmf_digits", 0) == before.get("dtmf_digits", 0) + 1
     assert after.get("rtp_wrong_source", 0) == before.get("rtp_wrong_source", 0)
 
+
 def test_call_over_tcp_is_answered_and_ended_by_bye(stack: Stack, tmp_path: Path) -> None:
     """sipp calls over TCP (`-t t1`): 200 OK and the BYE's 200 come back on its connection,
     the Contact says transport=tcp, the bot's greeting arrives as RTP, the caller's BYE ends it."""
@@ -309,3 +314,70 @@ def test_call_over_tcp_is_answered_and_ended_by_bye(stack: Stack, tmp_path: Path
     record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
     assert record["transport"] == "sip" and record["stream_id"].startswith("tcp:"), record
     assert record["end_reason"] == "hangup"
+
+
+@contextmanager
+def lone_gateway(stack: Stack, data_dir: Path, **settings: str) -> Iterator[Stack]:
+    """A second gateway beside the stack's (same Rasa and action server, own database and SIP
+    port) with extra settings; yielded as a Stack whose URLs and SIP port are its own."""
+    data_dir.mkdir()
+    env = dict(stack.env)
+    env.update(
+        VOICEBOT_DATA_DIR=str(data_dir),
+        VOICEBOT_PORT=str(free_port()),
+        VOICEBOT_SIP_PORT=str(free_port()),
+        **settings,
+    )
+    with running_gateway(data_dir, env) as base:
+        yield dataclasses.replace(stack, http_url=base, data_dir=data_dir, env=env)
+
+
+def test_digest_authentication_of_incoming_invites(stack: Stack, tmp_path: Path) -> None:
+    """With `[sip] auth_user`/`auth_password` set, sipp's first INVITE gets 401 with a digest
+    challenge; sipp answers it ([authentication]) and the call is answered. With a wrong
+    password the second INVITE is refused again and no call starts.
+
+    sipp 3.6 reads only the first WWW-Authenticate and computes only MD5, so this gateway offers
+    MD5 alone (`auth_algorithms`); SHA-256 first, then MD5 (the default) is in the unit tests."""
+    auth = {
+        "VOICEBOT_SIP_AUTH_USER": "pbx-trunk",
+        "VOICEBOT_SIP_AUTH_PASSWORD": "trunk-secret",
+        "VOICEBOT_SIP_AUTH_ALGORITHMS": "MD5",
+    }
+    with lone_gateway(stack, tmp_path / "gateway", **auth) as guarded:
+        runs = {}
+        for password in ("trunk-secret", "guess"):
+            workdir = tmp_path / password
+            workdir.mkdir()
+            capture = RtpCapture()
+            keys = {
+                "capture_port": str(capture.port),
+                "auth_user": "pbx-trunk",
+                "auth_password": password,
+                "call_ms": "3000",
+            }
+            try:
+                run = run_sipp(guarded, "uac_auth.xml", workdir, keys, timeout=30)
+            finally:
+                capture.close()
+            assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+            runs[password] = ((workdir / "messages.log").read_text(errors="replace"), capture)
+        counters = metrics(guarded)
+
+        trace, capture = runs["trunk-secret"]
+        challenge = re.search(r"^WWW-Authenticate: Digest (.*)$", trace, re.MULTILINE)
+        assert challenge and 'realm="voicebot"' in challenge.group(1), trace[:1500]
+        assert "algorithm=MD5" in challenge.group(1) and 'qop="auth"' in challenge.group(1)
+        assert re.search(r'^Authorization: Digest username="pbx-trunk"', trace, re.MULTILINE)
+        assert re.findall(r"^SIP/2\.0 (\d{3})", trace, re.MULTILINE)[-2:] == ["200", "200"]
+        assert len(capture.packets) > 50, "no greeting after authentication"
+        record = record_of(guarded, call_ids(tmp_path / "trunk-secret" / "messages.log")[0])
+        assert record["end_reason"] == "hangup"
+
+        trace, capture = runs["guess"]
+        statuses = [s for s in re.findall(r"^SIP/2\.0 (\d{3})", trace, re.MULTILINE) if s != "100"]
+        assert statuses == ["401", "401"] or statuses == ["401", "403"], statuses
+        assert capture.packets == [], "media flowed without valid credentials"
+        # each call's first INVITE was challenged, and the wrong answer was refused
+        assert counters.get("sip_unauthorized", 0) == 3
+        assert counters.get("calls_started", 0) == 1

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from voicebot.config import Settings, SipSettings
+from voicebot.errors import ConfigError
 from voicebot.protocol.sdp import Negotiated
 from voicebot.protocol.sip.message import SipRequest
 from voicebot.transports.rtp import RtpCallbacks, RtpEndpoint
 from voicebot.transports.sip import SipServer
+from voicebot.transports.sip_access import AccessControl
 from voicebot.transports.sip_auth import DigestVerifier, authorization, parse_digest
 from voicebot.transports.sip_refer import refer_to_uri, sipfrag_status
 
@@ -233,6 +235,25 @@ def test_digest_verifier_md5_and_sha256() -> None:
     stale = authorization(old, method="INVITE", uri="sip:bot@x", username="pbx", password="secret")
     assert not verifier.verify(stale, "INVITE")
     assert parse_digest('Digest realm="a\\"b", nonce=x')["realm"] == 'a"b'
+
+
+def test_digest_offers_only_the_configured_algorithms() -> None:
+    """auth_algorithms = "MD5" (for callers that read only the first challenge): one MD5
+    challenge, and an answer computed with SHA-256 is refused; unknown names are a ConfigError."""
+    md5_only = DigestVerifier("voicebot", "pbx", "secret", ("MD5",))
+    assert [c.split("algorithm=")[1].split(",")[0] for c in md5_only.challenges()] == ["MD5"]
+    md5 = md5_only.challenges()[0]
+    for algorithm, accepted in (("MD5", True), ("SHA-256", False)):
+        challenge = md5.replace("algorithm=MD5", f"algorithm={algorithm}")  # our valid nonce
+        answer = authorization(
+            challenge, method="INVITE", uri="sip:bot@x", username="pbx", password="secret"
+        )
+        assert md5_only.verify(answer, "INVITE") is accepted, algorithm
+    with pytest.raises(ConfigError, match="auth_algorithms"):
+        AccessControl(
+            SipSettings(auth_user="pbx", auth_password="pw", auth_algorithms="SHA-512"),
+            StubGateway(),  # type: ignore[arg-type]
+        )
 
 
 def test_refer_to_carries_the_escaped_handoff_id() -> None:

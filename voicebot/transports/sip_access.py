@@ -2,8 +2,8 @@
 
 Checked before the UA core sees a request: a source outside the allowlist gets 403 for any
 request; an INVITE without valid credentials (when `[sip] auth_user`/`auth_password` are set)
-gets 401 with a SHA-256 and an MD5 challenge; an INVITE that finds every call slot taken, by
-answered or still ringing calls, gets 503 with Retry-After.
+gets 401 with a challenge per `auth_algorithms` (SHA-256, then MD5); an INVITE that finds
+every call slot taken, by answered or still ringing calls, gets 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import ipaddress
 import logging
 from typing import TYPE_CHECKING
 
+from voicebot.errors import ConfigError
 from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
 from voicebot.transports.sip_auth import DigestVerifier
 
@@ -32,9 +33,16 @@ class AccessControl:
         self.allow = [ipaddress.ip_network(c.strip()) for c in settings.allow_cidrs.split(",") if c]
         self.auth: DigestVerifier | None = None
         if settings.auth_user and settings.auth_password:
-            self.auth = DigestVerifier(
-                settings.auth_realm, settings.auth_user, settings.auth_password
-            )
+            algorithms = tuple(a.strip().upper() for a in settings.auth_algorithms.split(","))
+            try:
+                self.auth = DigestVerifier(
+                    settings.auth_realm, settings.auth_user, settings.auth_password, algorithms
+                )
+            except ValueError as exc:
+                raise ConfigError(
+                    f"[sip] auth_algorithms = {settings.auth_algorithms!r}: {exc} "
+                    "(VOICEBOT_SIP_AUTH_ALGORITHMS)"
+                ) from exc
 
     def allowed(self, host: str) -> bool:
         """Whether a source address lies in the allowlist."""

@@ -57,10 +57,21 @@ def digest_response(
 
 
 class DigestVerifier:
-    """Challenges and checks requests for one user (the PBX's trunk credentials)."""
+    """Challenges and checks requests for one user (the PBX's trunk credentials), with the
+    digest algorithms offered, most preferred first; an answer with another one is refused."""
 
-    def __init__(self, realm: str, username: str, password: str) -> None:
+    def __init__(
+        self,
+        realm: str,
+        username: str,
+        password: str,
+        algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+    ) -> None:
+        unknown = [a for a in algorithms if a not in ALGORITHMS]
+        if unknown or not algorithms:
+            raise ValueError(f"digest algorithms {list(algorithms)}: use SHA-256 and/or MD5")
         self.realm, self.username, self.password = realm, username, password
+        self.algorithms = algorithms
         self._key = secrets.token_bytes(32)
 
     def nonce(self, now: float | None = None) -> str:
@@ -80,11 +91,11 @@ class DigestVerifier:
             return False
 
     def challenges(self, now: float | None = None) -> list[str]:
-        """WWW-Authenticate values, SHA-256 first (RFC 8760 §2.4), MD5 for older peers."""
+        """WWW-Authenticate values, one per algorithm in order of preference (RFC 8760 §2.4)."""
         nonce = self.nonce(now)
         return [
             f'Digest realm="{self.realm}", nonce="{nonce}", algorithm={alg}, qop="auth"'
-            for alg in ("SHA-256", "MD5")
+            for alg in self.algorithms
         ]
 
     def verify(self, authorization: str | None, method: str, now: float | None = None) -> bool:
@@ -94,7 +105,7 @@ class DigestVerifier:
         p = parse_digest(authorization)
         algorithm = p.get("algorithm", "MD5").upper()
         needed = ("username", "realm", "nonce", "uri", "response")
-        if algorithm not in ALGORITHMS or any(k not in p for k in needed):
+        if algorithm not in self.algorithms or any(k not in p for k in needed):
             return False
         if p["username"] != self.username or p["realm"] != self.realm:
             return False
