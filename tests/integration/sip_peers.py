@@ -15,6 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ class RtpCapture:
     _stop: bool = False
 
     def __post_init__(self) -> None:
+        self._wall_offset = time.time() - time.monotonic()  # packet times -> wall clock
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -96,16 +98,31 @@ class RtpCapture:
 
     def audio(self, codec: str) -> np.ndarray:
         """The received audio decoded in sequence order (gaps by timestamp filled with silence)."""
-        pkts = sorted((parse_rtp(d) for _, d in self.packets), key=lambda p: p.timestamp)
-        if not pkts:
-            return np.zeros(0, dtype=np.int16)
-        start = pkts[0].timestamp
-        end = pkts[-1].timestamp + len(pkts[-1].payload)
-        out = np.zeros(end - start, dtype=np.int16)
-        for p in pkts:
-            pcm = CODECS[codec][2](p.payload)
-            out[p.timestamp - start : p.timestamp - start + len(pcm)] = pcm
-        return out
+        return _decode([d for _, d in self.packets], codec)
+
+    def audio_of_turn(self, codec: str, turn: dict[str, Any], margin_s: float = 0.1) -> np.ndarray:
+        """The audio that arrived while the record says a bot turn played (its started_at to
+        ended_at, wall clock, plus a margin for the network and the timer granularity)."""
+        start = datetime.fromisoformat(turn["started_at"]).timestamp() - margin_s
+        end = datetime.fromisoformat(turn["ended_at"]).timestamp() + margin_s
+        return _decode([d for t, d in self.packets if start <= t + self._wall_offset <= end], codec)
+
+
+def _decode(datagrams: list[bytes], codec: str) -> np.ndarray:
+    """RTP audio packets decoded by timestamp (gaps filled with silence); DTMF events skipped."""
+    pkts = sorted(
+        (p for p in map(parse_rtp, datagrams) if p.payload_type == CODECS[codec][0]),
+        key=lambda p: p.timestamp,
+    )
+    if not pkts:
+        return np.zeros(0, dtype=np.int16)
+    start = pkts[0].timestamp
+    end = pkts[-1].timestamp + len(pkts[-1].payload)
+    out = np.zeros(end - start, dtype=np.int16)
+    for p in pkts:
+        pcm = CODECS[codec][2](p.payload)
+        out[p.timestamp - start : p.timestamp - start + len(pcm)] = pcm
+    return out
 
 
 def send_caller_rtp(

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,33 @@ def test_retransmitted_invite_gives_one_call(stack: Stack, tmp_path: Path) -> No
     assert len(listed) == 1
 
 
-def _refer_call(stack: Stack, tmp_path: Path, status: str, notifies: str) -> tuple[str, str]:
+@contextmanager
+def lone_gateway(stack: Stack, data_dir: Path, **settings: str) -> Iterator[Stack]:
+    """A second gateway beside the stack's (same Rasa and action server, own database and SIP
+    port) with extra settings; yielded as a Stack whose URLs and SIP port are its own."""
+    data_dir.mkdir()
+    env = dict(stack.env)
+    env.update(
+        VOICEBOT_DATA_DIR=str(data_dir),
+        VOICEBOT_PORT=str(free_port()),
+        VOICEBOT_SIP_PORT=str(free_port()),
+        **settings,
+    )
+    with running_gateway(data_dir, env) as base:
+        yield dataclasses.replace(stack, http_url=base, data_dir=data_dir, env=env)
+
+
+@dataclasses.dataclass
+class ReferCall:
+    """One sipp call that asked for a person (DTMF 0) and got the bot's REFER."""
+
+    call_id: str
+    handoff_id: str
+    trace: str
+    capture: RtpCapture
+
+
+def _refer_call(stack: Stack, tmp_path: Path, status: str, notifies: str) -> ReferCall:
     capture = RtpCapture()
     keys = {"capture_port": str(capture.port), "refer_status": status, "notifies": notifies}
     try:
@@ -209,29 +236,89 @@ def _refer_call(stack: Stack, tmp_path: Path, status: str, notifies: str) -> tup
     m = re.search(r"X-Voicebot-Handoff=([A-Za-z0-9%_-]+)", refer_to.group(1))
     assert m, refer_to.group(1)
     assert refer_to.group(1).startswith("<sip:buergerbuero@pbx.test?")
-    return call_ids(tmp_path / "messages.log")[0], m.group(1)
+    return ReferCall(call_ids(tmp_path / "messages.log")[0], m.group(1), trace, capture)
+
+
+def _sent_at(trace: str, *needles: str) -> datetime:
+    """When sipp sent the first message containing every needle (its trace's local time)."""
+    for stamp, block in re.findall(r"^-{20,} (\S+ \S+)\n(.*?)(?=^-{20,} |\Z)", trace, re.M | re.S):
+        if " message sent" in block.split("\n", 1)[0] and all(n in block for n in needles):
+            return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").astimezone()
+    raise AssertionError(f"sipp sent no message with {needles}")
+
+
+def _wait_for_transfer_failed(stack: Stack, handoff_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while api(stack, f"/api/handoffs/{handoff_id}")["status"] != "transfer_failed":
+        assert time.monotonic() < deadline, api(stack, f"/api/handoffs/{handoff_id}")
+        time.sleep(0.3)
+
+
+def _told_after(call: ReferCall, record: dict[str, Any], failed_at: datetime) -> dict[str, Any]:
+    """The bot turn that followed the failed transfer, checked to be audible; returns it."""
+    later = [
+        t for t in record["turns"]
+        if t["speaker"] == "bot" and datetime.fromisoformat(t["started_at"]) > failed_at
+    ]  # fmt: skip
+    assert len(later) == 1 and later[0]["text"], (failed_at, record["turns"])
+    announcement = [t for t in record["turns"] if t["speaker"] == "bot"][-2]
+    assert later[0]["text"] != announcement["text"]
+    told: dict[str, Any] = later[0]
+    assert voiced_seconds(call.capture.audio_of_turn("PCMA", told)) > 1.0
+    return told
 
 
 def test_refer_accepted_then_bye(stack: Stack, tmp_path: Path) -> None:
     notifies = _notify(2, "active;expires=60", "100 Trying") + _notify(
         3, "terminated;reason=noresource", "200 OK"
     )
-    call_id, handoff_id = _refer_call(stack, tmp_path, "202 Accepted", notifies)
-    record = record_of(stack, call_id)
+    call = _refer_call(stack, tmp_path, "202 Accepted", notifies)
+    record = record_of(stack, call.call_id)
     assert any(t.get("dtmf") == "0" for t in record["turns"]), record["turns"]
     assert record["end_reason"] == "handoff"
-    handoff = api(stack, f"/api/handoffs/{handoff_id}")
+    handoff = api(stack, f"/api/handoffs/{call.handoff_id}")
     assert handoff["status"] != "transfer_failed"
 
 
 def test_refer_declined_marks_transfer_failed(stack: Stack, tmp_path: Path) -> None:
-    call_id, handoff_id = _refer_call(stack, tmp_path, "603 Decline", "")
-    record = record_of(stack, call_id)
+    call = _refer_call(stack, tmp_path, "603 Decline", "")
+    record = record_of(stack, call.call_id)
     assert record["end_reason"] == "transfer_failed"
-    deadline = time.monotonic() + 10
-    while api(stack, f"/api/handoffs/{handoff_id}")["status"] != "transfer_failed":
-        assert time.monotonic() < deadline, api(stack, f"/api/handoffs/{handoff_id}")
-        time.sleep(0.3)
+    _wait_for_transfer_failed(stack, call.handoff_id)
+
+
+def test_refer_accepted_but_the_new_call_busy_marks_transfer_failed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The caller's UA takes the REFER (202) but its new call fails: NOTIFY 100, then NOTIFY
+    with the sipfrag "SIP/2.0 486 Busy Here". The caller then hears the failure message (a bot
+    turn after that NOTIFY, audible in the RTP), the bot hangs up, the handoff shows as
+    "transfer failed"."""
+    notifies = _notify(2, "active;expires=60", "100 Trying") + _notify(
+        3, "terminated;reason=noresource", "486 Busy Here"
+    )
+    call = _refer_call(stack, tmp_path, "202 Accepted", notifies)
+    record = record_of(stack, call.call_id)
+    assert record["end_reason"] == "transfer_failed", record
+    _told_after(call, record, _sent_at(call.trace, "NOTIFY sip:", "SIP/2.0 486 Busy Here"))
+    _wait_for_transfer_failed(stack, call.handoff_id)
+
+
+def test_refer_without_any_notify_times_out_as_transfer_failed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The caller's UA answers the REFER with 202 and then reports nothing. After
+    `[sip] transfer_timeout_s` (3 s on this second gateway) the transfer counts as failed: the
+    caller hears the failure message, the bot hangs up, the handoff shows "transfer failed"."""
+    with lone_gateway(stack, tmp_path / "gateway", VOICEBOT_SIP_TRANSFER_TIMEOUT_S="3") as gw:
+        call = _refer_call(gw, tmp_path, "202 Accepted", "")
+        record = record_of(gw, call.call_id)
+        assert record["end_reason"] == "transfer_failed", record
+        accepted_at = _sent_at(call.trace, "SIP/2.0 202 Accepted")
+        told = _told_after(call, record, accepted_at)
+        waited = (datetime.fromisoformat(told["started_at"]) - accepted_at).total_seconds()
+        assert 3.0 <= waited < 6.0, f"the failure message came {waited:.1f} s after the 202"
+        _wait_for_transfer_failed(gw, call.handoff_id)
 
 
 def test_reinvite_hold_and_resume(stack: Stack, tmp_path: Path) -> None:
@@ -314,22 +401,6 @@ def test_call_over_tcp_is_answered_and_ended_by_bye(stack: Stack, tmp_path: Path
     record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
     assert record["transport"] == "sip" and record["stream_id"].startswith("tcp:"), record
     assert record["end_reason"] == "hangup"
-
-
-@contextmanager
-def lone_gateway(stack: Stack, data_dir: Path, **settings: str) -> Iterator[Stack]:
-    """A second gateway beside the stack's (same Rasa and action server, own database and SIP
-    port) with extra settings; yielded as a Stack whose URLs and SIP port are its own."""
-    data_dir.mkdir()
-    env = dict(stack.env)
-    env.update(
-        VOICEBOT_DATA_DIR=str(data_dir),
-        VOICEBOT_PORT=str(free_port()),
-        VOICEBOT_SIP_PORT=str(free_port()),
-        **settings,
-    )
-    with running_gateway(data_dir, env) as base:
-        yield dataclasses.replace(stack, http_url=base, data_dir=data_dir, env=env)
 
 
 def test_digest_authentication_of_incoming_invites(stack: Stack, tmp_path: Path) -> None:
