@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -307,3 +308,33 @@ def bot_words_heard(whisper: Any, pcm: np.ndarray, record: dict[str, Any]) -> tu
     ]  # fmt: skip
     stems = [s for s in ANSWER_WORDS if s in heard]
     return bool(close or stems), f"heard {heard!r} (matching {close + stems}), said {said}"
+
+
+def answer_words_heard(
+    whisper: Any, pcm: np.ndarray, forms: Mapping[str, tuple[str, ...]]
+) -> tuple[list[str], str]:
+    """Which words of one bot turn Whisper hears in that turn's audio, and its transcript.
+
+    Strict where `bot_words_heard` is loose: `pcm` is the audio of one turn only, and `forms`
+    maps each word of that turn to the spellings Whisper base was seen to write for it in the
+    bot's voice (substrings of the normalised transcript). Decoded with beam search, utterance
+    by utterance: greedy decoding of this voice falls into repetition loops.
+    """
+    from voicebot.audio.resample import resample
+    from voicebot.tools import WHISPER_RATE, normalise
+
+    texts = []
+    for utterance in utterances(pcm):
+        audio = resample(utterance, 8000, WHISPER_RATE).astype(np.float32) / 32768.0
+        segments, _ = whisper.transcribe(
+            audio,
+            language="de",
+            beam_size=5,
+            temperature=0.0,
+            without_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+        )
+        texts.append(" ".join(seg.text.strip() for seg in segments))
+    heard = normalise(" ".join(texts))
+    return [word for word, seen in forms.items() if any(f in heard for f in seen)], heard
