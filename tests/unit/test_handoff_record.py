@@ -125,3 +125,18 @@ def test_summary_without_a_topic_uses_the_last_words_or_the_reason() -> None:
     long_text = "Ich habe eine Frage " * 30
     _, summary = summarise([turn(1, "caller", long_text, "out_of_scope")], "not_understood")
     assert len(summary) < 200 and summary.endswith("…“")
+
+
+def test_every_intent_of_the_rasa_project_has_a_german_label() -> None:
+    """Agents see topics in German, never an intent name."""
+    import yaml
+
+    from tests.support import ROOT
+    from voicebot.handoff.record import INTENT_LABELS
+
+    intents = set()
+    for path in (ROOT / "rasa_project" / "domain").glob("*.yml"):
+        for intent in yaml.safe_load(path.read_text(encoding="utf-8")).get("intents") or []:
+            intents.add(intent if isinstance(intent, str) else next(iter(intent)))
+    assert intents, "no intents found"
+    assert not sorted(intents - set(INTENT_LABELS) - {"call_start"})

@@ -26,6 +26,17 @@ INTENT_LABELS = {
     "goodbye": "Verabschiedung",
     "affirm": "Zustimmung",
     "deny": "Ablehnung",
+    "ask_service": "Frage zu einer Dienstleistung",
+    "ask_documents": "Benötigte Unterlagen",
+    "ask_fee": "Gebühren",
+    "ask_processing_time": "Bearbeitungsdauer",
+    "ask_address": "Adresse und Anfahrt",
+    "ask_phone": "Telefonnummer einer Dienststelle",
+    "ask_form": "Formular",
+    "report_lost": "Verlust oder Diebstahl eines Dokuments",
+    "inform_service": "Dienstleistung genannt",
+    "repeat": "Bitte um Wiederholung",
+    "speak_slower": "Bitte, langsamer zu sprechen",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
@@ -39,6 +50,8 @@ NOT_A_TOPIC = {
     "call_start",
     "silence_or_noise",
     "nlu_fallback",
+    "repeat",
+    "speak_slower",
 }
 REASON_LABELS = {
     "caller_request": "Anrufer möchte eine Person sprechen",
