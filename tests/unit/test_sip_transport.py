@@ -399,3 +399,24 @@ def test_rtp_silence_times_out_once_and_loss_is_concealed() -> None:
     events, sizes = asyncio.run(main())
     assert events == ["timeout"]  # reported once, not every tick
     assert set(sizes) == {160} and len(sizes) >= 6  # 5 packets, the lost one, then silence
+
+
+def test_a_caller_who_sends_no_rtp_yet_is_heard_as_silence() -> None:
+    """Before the first packet the pipeline still gets 20 ms of silence per tick, so the
+    call's audio clock (turn timestamps) keeps up with the wall clock."""
+
+    async def main() -> list[int]:
+        endpoint = RtpEndpoint(40010, Counter(), timeout_s=5.0)
+        endpoint.negotiate(Negotiated("PCMA", 8, 101, "127.0.0.1", 40012, "sendrecv"))
+        sizes: list[int] = []
+
+        async def audio(pcm: Any) -> None:
+            sizes.append(len(pcm))
+
+        endpoint.start(RtpCallbacks(audio, lambda _: None, lambda: None))
+        await asyncio.sleep(0.6)
+        await endpoint.close()
+        return sizes
+
+    sizes = asyncio.run(main())
+    assert set(sizes) == {160} and len(sizes) >= 10, len(sizes)  # ~25 ticks less 0.1 s; 0 before

@@ -175,7 +175,7 @@ class RtpEndpoint:
     async def _tick(self) -> None:
         """Every 20 ms: take one packet from the jitter buffer; watch for RTP silence."""
         loop = asyncio.get_running_loop()
-        next_at = loop.time()
+        next_at = started = loop.time()
         while True:
             next_at += TICK_S
             await asyncio.sleep(max(0.0, next_at - loop.time()))
@@ -186,9 +186,11 @@ class RtpEndpoint:
             if packet is not None:
                 self._enqueue(self._decode(packet.payload))
             elif self._jitter.lost > lost or (
-                self.received and loop.time() - self._last_audio > DTX_AFTER_S
-            ):  # a lost packet, or a peer that stops sending in pauses (DTX): silence, so
-                self._enqueue(np.zeros(FRAME_SAMPLES, dtype=np.int16))  # endpointing goes on
+                loop.time() - (self._last_audio if self.received else started) > DTX_AFTER_S
+            ):  # a lost packet, a peer that stops sending in pauses (DTX) or has not started
+                # yet: silence, so that endpointing goes on and the call's audio clock keeps
+                # wall-clock time (turn timestamps are stream time)
+                self._enqueue(np.zeros(FRAME_SAMPLES, dtype=np.int16))
             neg = self.negotiated
             watching = neg is not None and neg.receive and neg.remote_port > 0
             idle = loop.time() - self._last_rx
