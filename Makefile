@@ -15,6 +15,10 @@ test-actions:
 bootstrap:
 	@./scripts/bootstrap.sh
 
+# Starts a private hotline and writes docs/benchmarks.md and docs/benchmarks.png.
+bench: bootstrap
+	.venv/bin/voicebot bench
+
 lint:
 	.venv/bin/ruff check voicebot tests
 	.venv/bin/ruff format --check voicebot tests
