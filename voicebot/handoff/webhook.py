@@ -10,7 +10,6 @@ header (stable across retries) lets the CRM drop a duplicate if an answer was lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -20,20 +19,17 @@ import aiohttp
 from voicebot.config import HandoffSettings
 from voicebot.handoff.events import Hub
 from voicebot.handoff.signing import DELIVERY_HEADER, EVENT_HEADER, signed_headers
+from voicebot.outbox import OutboxWorker, backoff_s
 from voicebot.store.handoffs import HandoffStore
 
 log = logging.getLogger(__name__)
-IDLE_CHECK_S = 30.0  # look at the outbox at least this often (other gateways add entries too)
 CLAIM_S = 60.0
 
 
-def backoff_s(attempts: int, base: float, cap: float) -> float:
-    """Delay before the next try after `attempts` failures: base, 2*base, 4*base ... cap."""
-    return float(min(cap, base * 2 ** max(0, attempts - 1)))
-
-
-class WebhookDispatcher:
+class WebhookDispatcher(OutboxWorker):
     """Sends due outbox entries until stopped; `wake()` after adding one."""
+
+    name = "webhook-outbox"
 
     def __init__(
         self,
@@ -43,54 +39,16 @@ class WebhookDispatcher:
         hub: Hub | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
+        super().__init__(store, clock)
         self._settings = settings
         self._store = store
         self._http = http
         self._hub = hub
-        self._clock = clock
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
         """Whether a CRM URL is configured."""
         return bool(self._settings.webhook_url)
-
-    def start(self) -> None:
-        """Starts the delivery loop."""
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="webhook-outbox")
-
-    async def stop(self) -> None:
-        """Stops the loop; undelivered entries stay in the outbox for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    def wake(self) -> None:
-        """Something was added to the outbox."""
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-                wait = await self._seconds_until_due()
-            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end delivery
-                log.error("webhook outbox: %s; trying again later", exc)
-                wait = IDLE_CHECK_S
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-
-    async def _seconds_until_due(self) -> float:
-        due = await self._store.next_due()
-        if due is None:
-            return IDLE_CHECK_S
-        delta = (datetime.fromisoformat(due) - self._clock()).total_seconds()
-        return min(IDLE_CHECK_S, max(0.01, delta))
 
     async def run_once(self) -> int:
         """Sends every due entry once; returns how many were delivered."""

@@ -9,7 +9,6 @@ blocks, so every delivery runs on this sender's own worker thread, never on the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,16 +17,17 @@ from typing import Any
 
 from voicebot.config import MailSettings
 from voicebot.errors import ConfigError
-from voicebot.handoff.webhook import backoff_s
 from voicebot.mail.smtp import SendFailure, build_message, send_blocking
+from voicebot.outbox import OutboxWorker, backoff_s
 from voicebot.store.requests import RequestStore
 
 log = logging.getLogger(__name__)
-IDLE_CHECK_S = 30.0  # look at the outbox at least this often (other gateways add entries too)
 
 
-class MailSender:
+class MailSender(OutboxWorker):
     """Delivers pending outbox e-mails until stopped; `wake()` after adding one."""
+
+    name = "mail-outbox"
 
     def __init__(
         self,
@@ -40,11 +40,9 @@ class MailSender:
                 "[mail] smtp_host is set but from_address is not: set VOICEBOT_MAIL_FROM_ADDRESS "
                 "to the address the city's e-mails come from"
             )
+        super().__init__(store, clock)
         self._settings = settings
         self._store = store
-        self._clock = clock
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -57,45 +55,13 @@ class MailSender:
         """The state a new outbox entry is stored with."""
         return "pending" if self.enabled else "not_configured"
 
-    def start(self) -> None:
-        """Starts the delivery loop (only with an SMTP server configured)."""
-        if self.enabled and self._task is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp")
-            self._task = asyncio.create_task(self._loop(), name="mail-outbox")
+    def _started(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp")
 
-    async def stop(self) -> None:
-        """Stops the loop; pending entries stay in the outbox for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    def _stopped(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
-
-    def wake(self) -> None:
-        """Something was added to the outbox."""
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-                wait = await self._seconds_until_due()
-            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end delivery
-                log.error("mail outbox: %s; trying again later", exc)
-                wait = IDLE_CHECK_S
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-
-    async def _seconds_until_due(self) -> float:
-        due = await self._store.next_due()
-        if due is None:
-            return IDLE_CHECK_S
-        delta = (datetime.fromisoformat(due) - self._clock()).total_seconds()
-        return min(IDLE_CHECK_S, max(0.01, delta))
 
     async def run_once(self) -> int:
         """Sends every due entry once; returns how many the server accepted."""
