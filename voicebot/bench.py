@@ -233,8 +233,9 @@ Measured by `make bench` (`voicebot bench`) on {now}, commit `{git_commit()}`.
 - Machine: {machine_description()}
 - Setup: {settings_note}
 - Latency: from the caller's last voiced sample to the first non-silent sample of the bot's
-  answer, measured on the caller's side of the media WebSocket (includes the 600 ms
-  end-of-turn silence, ASR, Rasa and the first TTS sentence).
+  answer, measured on the caller's side of the media WebSocket (includes the wait for the
+  end of turn, ASR (started at a 192 ms pause when speculative ASR is on), Rasa and the first
+  TTS sentence).
 - Stage columns: medians from the call records; CPU and peak RSS of the gateway process via
   `/health` (Rasa and the action server run in their own processes and are not included).
 
