@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .handoff import gateway_metadata
-from .normalise import parse_digits
+from .normalise import parse_phone_number
 
 NUMBER_SLOT = "callback_number"
 OTHER_NUMBER_SLOT = "callback_other_number"
@@ -25,14 +25,8 @@ def caller_number(tracker: Tracker) -> str | None:
 
 def phone_number(text: str) -> str | None:
     """A phone number from the caller's words ("null zwei eins vier ...", "0214 123", "meine
-    Nummer ist ..."): the longest run of words that are all digits, if it has 6 to 15."""
-    words = text.replace("#", " ").split()
-    runs = (
-        parse_digits(" ".join(words[start:end]))
-        for start in range(len(words))
-        for end in range(len(words), start, -1)
-    )
-    digits = max((run for run in runs if run), key=len, default=None)
+    Nummer ist ..."): the longest digit run, if it has 6 to 15 digits."""
+    digits = parse_phone_number(text.replace("#", " "))
     return digits if digits and PHONE_NUMBER.fullmatch(digits) else None
 
 
