@@ -216,3 +216,38 @@ def test_openapi_describes_the_submission_and_the_states_the_code_uses() -> None
     assert tuple(submission["kind"]["enum"]) == KINDS
     assert tuple(schemas["ServiceRequest"]["properties"]["status"]["enum"]) == STATUSES
     assert tuple(schemas["OutboxEntry"]["properties"]["state"]["enum"]) == OUTBOX_STATES
+
+
+def test_a_repeated_post_with_the_same_idempotency_key_stores_and_sends_nothing_new(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: TestClient[web.Request, web.Application], gw: Gateway) -> None:
+        keyed = {**AUTH, "Idempotency-Key": "CA2:form_delivery:3f9a"}
+        first = await client.post("/api/requests", json=FORM, headers=keyed)
+        again = await client.post("/api/requests", json=FORM, headers=keyed)
+        other = await client.post(
+            "/api/requests", json=FORM, headers={**AUTH, "Idempotency-Key": "other"}
+        )
+        unkeyed = await client.post("/api/requests", json=FORM, headers=AUTH)
+        assert (first.status, again.status, other.status, unkeyed.status) == (201, 200, 201, 201)
+        stored, repeated = await first.json(), await again.json()
+        assert repeated["id"] == stored["id"] and repeated["outbox"] == stored["outbox"]
+        assert (await other.json())["id"] != stored["id"]
+        listed = await (await client.get("/api/requests", headers=AUTH)).json()
+        assert len(listed) == 3
+        outbox = await (await client.get("/api/outbox", headers=AUTH)).json()
+        assert sorted(e["request_id"] for e in outbox) == sorted(r["id"] for r in listed)
+
+    run_api(tmp_path, scenario)
+
+
+@pytest.mark.parametrize("key", ["", "a b", "x" * 129, "ü"])
+def test_a_malformed_idempotency_key_gets_400_and_stores_nothing(tmp_path: Path, key: str) -> None:
+    async def scenario(client: TestClient[web.Request, web.Application], gw: Gateway) -> None:
+        headers = {**AUTH, "Idempotency-Key": key}
+        resp = await client.post("/api/requests", json=SPERRMUELL, headers=headers)
+        assert resp.status == 400
+        assert (await resp.json())["field"] == "Idempotency-Key"
+        assert await (await client.get("/api/requests", headers=AUTH)).json() == []
+
+    run_api(tmp_path, scenario)

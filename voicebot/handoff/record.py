@@ -37,10 +37,15 @@ INTENT_LABELS = {
     "inform_service": "Dienstleistung genannt",
     "repeat": "Bitte um Wiederholung",
     "speak_slower": "Bitte, langsamer zu sprechen",
+    "cancel": "Abbruch eines Antrags",
+    "request_appointment": "Terminanfrage",
+    "request_sperrmuell": "Sperrmüll-Anmeldung",
+    "request_form": "Formular zusenden lassen",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
     "request_human",
+    "cancel",
     "dtmf",
     "affirm",
     "deny",
@@ -59,6 +64,8 @@ REASON_LABELS = {
     "dialogue_failed": "Technische Störung: Dialogsystem",
     "asr_failed": "Technische Störung: Spracherkennung",
     "tts_failed": "Technische Störung: Sprachausgabe",
+    "request_not_saved": "Anliegen konnte nicht gespeichert werden (Angaben in den Slots)",
+    "frustrated": "Anrufer ist verärgert",
 }
 MAX_QUOTE = 140
 

@@ -42,6 +42,10 @@ REQUEST_COLUMNS = (
 )
 
 
+class _KeyTaken(Exception):
+    """Raised inside the insert transaction to roll it back."""
+
+
 @dataclass(frozen=True)
 class MailDraft:
     """An e-mail to send for a request: recipient, subject and plain-text body."""
@@ -115,11 +119,31 @@ class RequestStore:
 
         Without a caller number, the number of the call (if the gateway recorded it) is used.
         """
+        stored, _ = await self.insert_once(request, mail, mail_state)
+        return stored
+
+    async def insert_once(
+        self,
+        request: ServiceRequest,
+        mail: MailDraft | None = None,
+        mail_state: str = "pending",
+        key: str | None = None,
+    ) -> tuple[ServiceRequest, bool]:
+        """Like insert; with an idempotency key that was used before, nothing is stored and
+        the earlier request is returned. The flag says whether a new request was stored."""
         if mail_state not in ("pending", "not_configured"):
             raise ValueError(f"a new e-mail is pending or not_configured, not {mail_state}")
 
-        def job(c: Conn) -> ServiceRequest:
+        def job(c: Conn) -> tuple[ServiceRequest, bool]:
             with c.transaction():
+                if key is not None:
+                    earlier = c.one(
+                        "SELECT r.* FROM request_keys k JOIN requests r ON r.id = k.request_id "
+                        "WHERE k.key = ?",
+                        (key,),
+                    )
+                    if earlier is not None:
+                        return _row_to_request(earlier), False
                 caller = request.caller
                 if caller is None:
                     row = c.one("SELECT caller FROM calls WHERE call_id = ?", (request.call_id,))
@@ -135,6 +159,12 @@ class RequestStore:
                         break
                 else:  # pragma: no cover - needs ID_ATTEMPTS collisions in a row
                     raise RuntimeError("no free request id found")
+                if key is not None and not c.execute(
+                    "INSERT INTO request_keys (key, request_id, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (key, stored.id, stored.created_at),
+                ):
+                    raise _KeyTaken  # a concurrent POST with the key won: roll back, read it
                 if mail is not None:
                     c.execute(
                         "INSERT INTO outbox (request_id, channel, recipient, subject, body, "
@@ -149,9 +179,12 @@ class RequestStore:
                             stored.created_at,
                         ),
                     )
-            return stored
+            return stored, True
 
-        return await self.db.run(job)
+        try:
+            return await self.db.run(job)
+        except _KeyTaken:
+            return await self.db.run(job)
 
     async def get(self, request_id: str) -> ServiceRequest | None:
         """One request, or None."""
@@ -191,6 +224,11 @@ class RequestStore:
 
         def job(c: Conn) -> int:
             with c.transaction():
+                c.execute(
+                    "DELETE FROM request_keys WHERE request_id IN "
+                    "(SELECT id FROM requests WHERE created_at < ?)",
+                    (iso(cutoff),),
+                )
                 c.execute(
                     "DELETE FROM outbox WHERE created_at < ? OR request_id IN "
                     "(SELECT id FROM requests WHERE created_at < ?)",

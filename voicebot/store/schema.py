@@ -98,6 +98,13 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_created ON requests(created_at);
 CREATE INDEX IF NOT EXISTS requests_by_status ON requests(status, kind, created_at);
+-- Idempotency-Key of POST /api/requests -> the request it stored (a repeated POST gets it back)
+CREATE TABLE IF NOT EXISTS request_keys (
+    key TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS request_keys_by_request ON request_keys(request_id);
 CREATE TABLE IF NOT EXISTS outbox (
     id {serial},
     request_id TEXT REFERENCES requests(id) ON DELETE CASCADE,

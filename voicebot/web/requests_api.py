@@ -7,6 +7,7 @@ with an optional e-mail; staff list them, read one with its e-mails, and mark it
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +27,8 @@ from voicebot.web.gateway import GATEWAY
 from voicebot.web.request_submission import FieldError, parse_submission
 
 MAX_AGENT = 64
+# Optional header of POST /api/requests: a repeated POST with the same key stores nothing new.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 MAX_NOTE = 4000
 
 
@@ -72,13 +75,23 @@ async def _with_outbox(request: web.Request, found: ServiceRequest) -> dict[str,
 
 
 async def submit_request(request: web.Request) -> web.Response:
-    """POST /api/requests: stores a completed request (and queues its e-mail); 201."""
+    """POST /api/requests: stores a completed request (and queues its e-mail); 201.
+
+    With an Idempotency-Key header that was used before, nothing is stored or sent again: the
+    answer is the earlier request, with 200."""
     try:
         submission = parse_submission(await _json_body(request))
     except FieldError as exc:
         raise _error(web.HTTPBadRequest, str(exc), field=exc.field) from exc
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise _error(
+            web.HTTPBadRequest,
+            "Idempotency-Key must be 1 to 128 characters: letters, digits, '-', '_', ':', '.'",
+            field="Idempotency-Key",
+        )
     gateway = request.app[GATEWAY]
-    stored = await gateway.requests.insert(
+    stored, created = await gateway.requests.insert_once(
         ServiceRequest(
             id="",
             kind=submission.kind,
@@ -90,10 +103,11 @@ async def submit_request(request: web.Request) -> web.Response:
         ),
         submission.email,
         gateway.mailer.new_entry_state,
+        key,
     )
-    if submission.email is not None:
+    if created and submission.email is not None:
         gateway.mailer.wake()
-    return web.json_response(await _with_outbox(request, stored), status=201)
+    return web.json_response(await _with_outbox(request, stored), status=201 if created else 200)
 
 
 async def list_requests(request: web.Request) -> web.Response:
