@@ -96,7 +96,7 @@ def test_a_stored_request_is_confirmed_with_its_spoken_reference(
         result.append(await store_and_confirm(dispatcher, "sperrmuell", tracker(), DATA, "S"))
 
     seen = asyncio.run(with_gateway(201, answer, scenario))
-    (headers, body), = seen
+    ((headers, body),) = seen
     assert headers["Authorization"] == "Bearer secret"
     assert headers["Idempotency-Key"] == idempotency_key("CA77", "sperrmuell", DATA)
     assert body["kind"] == "sperrmuell" and body["data"] == DATA
