@@ -298,3 +298,32 @@ def test_collected_data_reads_like_a_form() -> None:
     ]
     assert readable_value("2026-13-45") == "2026-13-45"
     assert readable_value([]) == "–"
+
+
+def test_a_refused_accept_still_shows_the_requests_of_the_call(tmp_path: Path) -> None:
+    class TakenService:
+        """Stands in for the handoff service: ben was faster."""
+
+        def __init__(self, handoff: Handoff) -> None:
+            self.handoff = handoff
+
+        async def accept(self, handoff_id: str, agent: str) -> tuple[str, Handoff]:
+            self.handoff.status, self.handoff.agent = "accepted", "ben"
+            return "taken", self.handoff
+
+    async def scenario(client: Client, gateway: Gateway) -> None:
+        csrf = await log_in(client)
+        mine = await store(client, APPOINTMENT)
+        now = "2026-11-24T10:00:00+00:00"
+        handoff = Handoff(
+            "K7M42X", "CA1", "transfer", "open", now, now, "de", "caller_request",
+            "buergerbuero", "Termin", "Termin: Personalausweis",
+        )  # fmt: skip
+        await gateway.handoff_store.insert(handoff)
+        gateway.handoffs = TakenService(handoff)  # type: ignore[assignment]
+        resp = await client.post("/agent/handoffs/K7M42X/accept", data={"csrf_token": csrf})
+        html = await resp.text()
+        assert resp.status == 409 and "bereits von ben übernommen" in html
+        assert f'href="/agent/requests/{mine["id"]}"' in html
+
+    run_console(tmp_path, scenario)
