@@ -2,20 +2,25 @@
 
 The agent logs in, a test call asks for a person (DTMF 0 after greeting the bot), the handoff
 appears in the open queue without a reload, the agent opens it, sees the caller's words and the
-collected slots, accepts and closes it. Screenshots at 1366x768 go to test-artifacts/.
+collected slots, accepts and closes it. A stored request (POST /api/requests) appears in the
+console's "Anliegen" list without a reload; the agent reads its data and marks it done.
+Screenshots at 1366x768 go to test-artifacts/.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.console_server import ConsoleServer
 from tests.browser.webdriver import CHROMEDRIVER, CHROMIUM, Browser
 from tests.support import AGENTS, ARTIFACTS, FIXTURES, Stack
 from voicebot.caller import CallResult, load_caller_audio, place_call
@@ -135,3 +140,92 @@ def test_agent_takes_a_live_handoff_in_the_browser(stack: Stack, browser: Browse
     # back in the queue, the handoff is no longer open
     browser.get(stack.http_url + "/agent")
     assert not browser.find_all(f'#queue-rows tr[data-handoff-id="{handoff_id}"]')
+
+
+def api_call(server: ConsoleServer, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(server.url + path, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {server.token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def request_row_ids(browser: Browser) -> list[str]:
+    return list(
+        browser.run(
+            "return Array.from(document.querySelectorAll('#request-rows tr[data-request-id]'))"
+            ".map(function (r) { return r.dataset.requestId; });"
+        )
+    )
+
+
+def test_agent_works_a_stored_request_in_the_browser(tmp_path: Path, browser: Browser) -> None:
+    sperrmuell = {
+        "kind": "sperrmuell",
+        "call_id": "CA-browser-1",
+        "caller": CALLER,
+        "data": {
+            "name": "Jürgen <b>Müller</b>",
+            "postcode": "51373",
+            "items": ["Sofa", "Kühlschrank"],
+            "pickup_date": "2026-12-01",
+        },
+        "summary": "Sperrmüll: Sofa, Kühlschrank <script>alert(1)</script>",
+        "email": {"to": "j.mueller@example.org", "subject": "Ihre Anmeldung", "body": "Hallo"},
+    }
+    with ConsoleServer(tmp_path) as server:
+        other = api_call(server, "POST", "/api/requests", {**sperrmuell, "call_id": "CA-0"})
+        browser.get(server.url + "/agent/requests")
+        browser.type("#name", "anna")
+        browser.type("#password", AGENTS["anna"])
+        browser.click("#login-submit")
+        browser.wait(lambda: browser.url.endswith("/agent"), message="the queue after login")
+        browser.click("#nav-requests")
+        browser.wait(lambda: browser.text("#live-status") == "live", message="the live channel")
+        assert request_row_ids(browser) == [other["id"]]
+        browser.run("window.voicebotSamePage = true;")  # survives only if the page never reloads
+
+        # the action server stores a request: it appears without a reload
+        stored = api_call(server, "POST", "/api/requests", sperrmuell)
+        rid = stored["id"]
+        browser.wait(lambda: rid in request_row_ids(browser), 20, "the new request's row")
+        assert request_row_ids(browser) == [rid, other["id"]], "newest first"
+        assert browser.run("return window.voicebotSamePage === true"), "no reload"
+        row = browser.text(f'#request-rows tr[data-request-id="{rid}"]')
+        assert "Sperrmüll-Anmeldung (Vorprüfung)" in row and CALLER in row
+        assert "<script>alert(1)</script>" in row, "caller text shown as text, not run"
+        assert "nicht versandt: kein Mailserver eingerichtet" in row
+        assert stored["id_spoken"] in row and re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", row)
+        # one done through the API leaves the open list live
+        api_call(server, "POST", f"/api/requests/{other['id']}/done", {"agent": "ben"})
+        browser.wait(lambda: request_row_ids(browser) == [rid], 20, "the done request leaves")
+        assert browser.text("#request-count") == "1"
+        assert fits_the_screen(browser)
+        browser.screenshot(ARTIFACTS / "agent-console-requests.png")
+
+        # the detail: the collected data with German labels, the e-mail, then done with a note
+        browser.click(f'#request-rows a[href="/agent/requests/{rid}"]')
+        browser.wait(lambda: browser.url.endswith(f"/agent/requests/{rid}"), message="detail")
+        data = browser.text("#request-data")
+        assert "Postleitzahl 51373" in data and "Gegenstände Sofa, Kühlschrank" in data
+        assert "Abholtermin 01.12.2026" in data and "Jürgen <b>Müller</b>" in data
+        assert "j.mueller@example.org" in browser.text("#request-mails")
+        assert browser.text("#id-spoken") == stored["id_spoken"]
+        assert fits_the_screen(browser)
+        browser.screenshot(ARTIFACTS / "agent-console-request-detail.png")
+        browser.type("#note", "Termin 01.12. bestätigt.")
+        browser.click("#mark-done")
+        browser.wait(lambda: browser.text("#request-status") == "erledigt", message="done")
+        assert "Termin 01.12. bestätigt." in browser.text("#done-note")
+        assert browser.text("#done-by") == "anna"
+        done = api_call(server, "GET", f"/api/requests/{rid}")
+        assert (done["status"], done["done_by"]) == ("done", "anna")
+
+        # out of "offen", listed under "erledigt"
+        browser.click(".back a")
+        browser.wait(lambda: browser.url.endswith("/agent/requests"), message="the list")
+        browser.wait(lambda: browser.text("#live-status") == "live", message="live again")
+        assert rid not in request_row_ids(browser)
+        browser.get(server.url + "/agent/requests?status=done")
+        assert rid in request_row_ids(browser)

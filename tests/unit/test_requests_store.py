@@ -11,6 +11,7 @@ from pathlib import Path
 from voicebot.handoff.ids import ALPHABET, LENGTH
 from voicebot.store.calls import CallRecord, CallStore, iso
 from voicebot.store.db import Database
+from voicebot.store.request_mail_states import mail_states
 from voicebot.store.requests import MailDraft, RequestStore, ServiceRequest, request_to_json
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
@@ -168,3 +169,22 @@ def test_gateway_retention_job_purges_requests(database_target: str | Path, tmp_
 
     kept, purged, left, outbox = asyncio.run(scenario())
     assert (kept, purged, left, outbox) == (0, 1, None, 0)
+
+
+def test_requests_of_a_call_and_mail_states_in_one_query(database_target: str | Path) -> None:
+    async def scenario() -> None:
+        db = Database(database_target)
+        await CallStore(db).open()
+        store = RequestStore(db)
+        mail = MailDraft("juergen@example.org", "Ihr Formular", "Guten Tag")
+        first = await store.insert(new_request(call_id="CA1"), mail, "not_configured")
+        second = await store.insert(new_request("appointment", "CA1", NOW + timedelta(hours=1)))
+        other = await store.insert(new_request("form_delivery", "CA2"), mail, "pending")
+        of_call = await store.recent(call_id="CA1")
+        assert [r.id for r in of_call] == [second.id, first.id]
+        states = await mail_states(store, [first.id, second.id, other.id])
+        assert states == {first.id: ["not_configured"], other.id: ["pending"]}
+        assert await mail_states(store, []) == {}
+        await db.close()
+
+    asyncio.run(scenario())

@@ -1,4 +1,4 @@
-"""In-process notifications for the live agent queue: something about the handoffs changed.
+"""In-process notifications for the live agent console: a handoff or a stored request changed.
 
 Subscribers get a bounded queue; a slow console drops old notifications rather than holding
 up a call (the console re-reads the whole queue on every notification, so none is essential).

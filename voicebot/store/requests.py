@@ -194,10 +194,14 @@ class RequestStore:
         return _row_to_request(row) if row else None
 
     async def recent(
-        self, kind: str | None = None, status: str | None = None, limit: int = 50
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        call_id: str | None = None,
     ) -> list[ServiceRequest]:
-        """Requests, newest first, optionally of one kind and/or status."""
-        where, params = _filters(("kind", kind), ("status", status))
+        """Requests, newest first, optionally of one kind, status and/or call."""
+        where, params = _filters(("kind", kind), ("status", status), ("call_id", call_id))
         rows = await self.db.run(
             lambda c: c.query(
                 f"SELECT * FROM requests {where}ORDER BY created_at DESC, id LIMIT ?",

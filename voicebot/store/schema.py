@@ -98,6 +98,7 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_created ON requests(created_at);
 CREATE INDEX IF NOT EXISTS requests_by_status ON requests(status, kind, created_at);
+CREATE INDEX IF NOT EXISTS requests_by_call ON requests(call_id);
 -- Idempotency-Key of POST /api/requests -> the request it stored (a repeated POST gets it back)
 CREATE TABLE IF NOT EXISTS request_keys (
     key TEXT PRIMARY KEY,

@@ -1,87 +1,35 @@
 """The agent console at /agent: login, live queue, detail view, accept and close (German).
 
-Pages are rendered on the server (Jinja2, autoescaped); /agent/ws pushes the re-rendered queue
-whenever a handoff changes, so the page never reloads. Authentication and CSRF checks live in
-`voicebot.web.agent_auth`.
+Pages are rendered on the server (Jinja2, autoescaped; `console_render`); /agent/ws
+(`console_live`) pushes the re-rendered queue whenever a handoff changes, so the page never
+reloads. The stored requests ("Anliegen") are in `console_requests`. Authentication and CSRF
+checks live in `voicebot.web.agent_auth`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 import secrets
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from voicebot.handoff.ids import normalise_handoff_id
-from voicebot.handoff.record import Handoff, intent_label, reason_label
+from voicebot.handoff.record import Handoff
 from voicebot.handoff.service import HandoffService
 from voicebot.web import agent_auth as auth
+from voicebot.web.console_live import live_channel
+from voicebot.web.console_render import TEMPLATES, WEB_DIR, environment, render
+from voicebot.web.console_requests import (
+    add_request_views,
+    find_request,
+    request_list_message,
+    requests_of_call,
+)
 from voicebot.web.gateway import GATEWAY, Gateway
 
 log = logging.getLogger(__name__)
-WEB_DIR = Path(__file__).resolve().parent
-TEMPLATES = web.AppKey("agent_templates", jinja2.Environment)
-REFRESH_S = 15.0  # the queue is re-sent at least this often (other gateways' changes)
-STATUS_LABELS = {
-    "open": "offen",
-    "accepted": "angenommen",
-    "closed": "abgeschlossen",
-    "transfer_failed": "Weiterleitung fehlgeschlagen",
-}
-KIND_LABELS = {"transfer": "Weiterleitung", "callback": "Rückrufwunsch"}
-SPEAKERS = {"caller": "Anrufer", "bot": "Bot"}
-
-
-def _environment(zone: ZoneInfo) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
-        autoescape=True,
-        auto_reload=False,
-        undefined=jinja2.StrictUndefined,
-    )
-
-    def localtime(value: str | None, fmt: str = "%d.%m.%Y %H:%M:%S") -> str:
-        if not value:
-            return ""
-        return datetime.fromisoformat(value).astimezone(zone).strftime(fmt)
-
-    def slot_value(value: Any) -> str:
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-    def percent(value: float | None) -> str:
-        return "–" if value is None else f"{value * 100:.0f} %"
-
-    env.filters.update(
-        localtime=localtime,
-        percent=percent,
-        slot_value=slot_value,
-        status_label=lambda s: STATUS_LABELS.get(s, s),
-        kind_label=lambda k: KIND_LABELS.get(k, k),
-        speaker_label=lambda s: SPEAKERS.get(s, s),
-        intent_label=intent_label,
-        reason_label=reason_label,
-    )
-    return env
-
-
-def _render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
-    gateway = request.app[GATEWAY]
-    session = request.get(auth.SESSION)
-    context.setdefault("agent", session.agent if session else None)
-    context.setdefault("csrf_token", session.csrf_token if session else "")
-    context.setdefault("retention_days", gateway.settings.transcript_retention_days)
-    context.setdefault("service_hours", gateway.settings.handoff.service_hours)
-    html = request.app[TEMPLATES].get_template(name).render(**context)
-    response = web.Response(text=html, content_type="text/html", status=status)
-    return auth.security_headers(response)
 
 
 def _service(gateway: Gateway) -> HandoffService:
@@ -111,7 +59,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 def _login_form(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
     token = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", status, error=error, login_csrf=token)
+    response = render(request, "login.html", status, error=error, login_csrf=token)
     response.set_cookie(
         auth.LOGIN_CSRF_COOKIE,
         token,
@@ -158,18 +106,20 @@ async def logout(request: web.Request) -> web.Response:
 async def queue_page(request: web.Request) -> web.Response:
     """GET /agent: the live queue of open handoffs."""
     context = await _queue_context(request.app[GATEWAY])
-    return _render(request, "queue.html", message=request.query.get("nicht_gefunden"), **context)
+    return render(request, "queue.html", message=request.query.get("nicht_gefunden"), **context)
 
 
 async def search(request: web.Request) -> web.Response:
-    """GET /agent/search?id=K7M42X: opens a handoff by the id the phone or PBX shows."""
+    """GET /agent/search?id=K7M42X: opens a handoff (or stored request) by its id."""
     raw = request.query.get("id", "")
     handoff_id = normalise_handoff_id(raw)
     if handoff_id and await request.app[GATEWAY].handoff_store.get(handoff_id):
         raise web.HTTPSeeOther(f"/agent/handoffs/{handoff_id}")
+    if handoff_id and await find_request(request.app[GATEWAY], handoff_id):
+        raise web.HTTPSeeOther(f"/agent/requests/{handoff_id}")
     context = await _queue_context(request.app[GATEWAY])
     message = f"Kein Vorgang mit der Nummer „{raw.strip()}“ gefunden."
-    return _render(request, "queue.html", status=404, message=message, **context)
+    return render(request, "queue.html", status=404, message=message, **context)
 
 
 async def _load(request: web.Request) -> Handoff:
@@ -180,9 +130,19 @@ async def _load(request: web.Request) -> Handoff:
     return handoff
 
 
+async def _detail(
+    request: web.Request, handoff: Handoff, status: int = 200, error: str | None = None
+) -> web.Response:
+    call_requests = await requests_of_call(request.app[GATEWAY], handoff.call_id)
+    return render(
+        request, "detail.html", status, handoff=handoff, error=error, call_requests=call_requests
+    )
+
+
 async def detail_page(request: web.Request) -> web.Response:
-    """GET /agent/handoffs/{id}: transcript, topic, slots, reason, caller number."""
-    return _render(request, "detail.html", handoff=await _load(request), error=None)
+    """GET /agent/handoffs/{id}: transcript, topic, slots, reason, caller number, and the
+    requests stored during the same call."""
+    return await _detail(request, await _load(request))
 
 
 async def accept(request: web.Request) -> web.Response:
@@ -195,7 +155,7 @@ async def accept(request: web.Request) -> web.Response:
         error = f"Dieser Vorgang wurde bereits von {current.agent or 'jemand anderem'} übernommen."
         if current.status == "closed":
             error = "Dieser Vorgang ist bereits abgeschlossen."
-        return _render(request, "detail.html", 409, handoff=current, error=error)
+        return await _detail(request, current, 409, error)
     raise web.HTTPSeeOther(f"/agent/handoffs/{handoff.handoff_id}")
 
 
@@ -207,14 +167,14 @@ async def close(request: web.Request) -> web.Response:
     result, current = await _service(request.app[GATEWAY]).close(handoff.handoff_id, agent, note)
     if result != "ok":
         error = "Nur wer den Vorgang angenommen hat, kann ihn abschließen."
-        return _render(request, "detail.html", 409, handoff=current or handoff, error=error)
+        return await _detail(request, current or handoff, 409, error)
     raise web.HTTPSeeOther(f"/agent/handoffs/{handoff.handoff_id}")
 
 
 # ---- live queue ----------------------------------------------------------------------------
-async def _queue_message(request: web.Request) -> dict[str, Any]:
-    gateway = request.app[GATEWAY]
-    context = await _queue_context(gateway)
+async def queue_message(request: web.Request) -> dict[str, Any]:
+    """The live channel's message for the queue page: its rows and the CRM outbox."""
+    context = await _queue_context(request.app[GATEWAY])
     env = request.app[TEMPLATES]
     return {
         "type": "queue",
@@ -225,51 +185,22 @@ async def _queue_message(request: web.Request) -> dict[str, Any]:
     }
 
 
-async def live(request: web.Request) -> web.StreamResponse:
-    """GET /agent/ws: pushes the queue on every change (and every REFRESH_S)."""
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise auth.forbidden("Fremder Ursprung.")
-    ws = web.WebSocketResponse(heartbeat=30)
-    await ws.prepare(request)
-    gateway = request.app[GATEWAY]
-
-    async def push() -> None:
-        with gateway.hub.subscribe() as events:
-            while not ws.closed:
-                await ws.send_json(await _queue_message(request))
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(events.get(), timeout=REFRESH_S)
-                await asyncio.sleep(0.1)  # one update for a burst of changes
-                while not events.empty():
-                    events.get_nowait()
-
-    pusher = asyncio.create_task(push())
-    try:
-        async for msg in ws:
-            if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
-                break
-    finally:
-        pusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await pusher
-    return ws
-
-
 THROTTLE = web.AppKey("agent_login_throttle", auth.LoginThrottle)
 
 
 def add_agent_console(app: web.Application, zone: ZoneInfo) -> None:
     """Registers the console's routes, templates and static files on the app."""
-    app[TEMPLATES] = _environment(zone)
+    app[TEMPLATES] = environment(zone)
     app[THROTTLE] = auth.LoginThrottle()
     app.router.add_get("/agent", queue_page)
     app.router.add_get("/agent/login", login_page)
     app.router.add_post("/agent/login", login)
     app.router.add_post("/agent/logout", logout)
     app.router.add_get("/agent/search", search)
-    app.router.add_get("/agent/ws", live)
+    views = {"queue": queue_message, "requests": request_list_message}
+    app.router.add_get("/agent/ws", live_channel(views, default="queue"))
     app.router.add_get("/agent/handoffs/{handoff_id}", detail_page)
     app.router.add_post("/agent/handoffs/{handoff_id}/accept", accept)
     app.router.add_post("/agent/handoffs/{handoff_id}/close", close)
+    add_request_views(app)
     app.router.add_static("/agent/static", WEB_DIR / "static")

@@ -105,8 +105,10 @@ async def submit_request(request: web.Request) -> web.Response:
         gateway.mailer.new_entry_state,
         key,
     )
-    if created and submission.email is not None:
-        gateway.mailer.wake()
+    if created:
+        gateway.hub.publish({"type": "request_stored", "request_id": stored.id})
+        if submission.email is not None:
+            gateway.mailer.wake()
     return web.json_response(await _with_outbox(request, stored), status=201 if created else 200)
 
 
@@ -145,6 +147,8 @@ async def request_done(request: web.Request) -> web.Response:
     )
     if done is None:  # purged in between
         raise _error(web.HTTPNotFound, "no such request")
+    if found.status == "open":
+        request.app[GATEWAY].hub.publish({"type": "request_done", "request_id": found.id})
     return web.json_response(await _with_outbox(request, done))
 
 

@@ -1,13 +1,21 @@
-// Agent console: the queue page listens on /agent/ws and replaces the queue rows with what
-// the server rendered, so the page never reloads. No framework, no external code.
+// Agent console: the queue page and the requests page listen on /agent/ws and replace their
+// rows with what the server rendered, so the page never reloads. No framework, no external
+// code.
 (function () {
   "use strict";
-  if (document.body.dataset.page !== "queue") return;
-  var rows = document.getElementById("queue-rows");
-  var count = document.getElementById("queue-count");
+  var VIEWS = {
+    queue: { rows: "queue-rows", count: "queue-count", key: "handoffId", attr: "data-handoff-id", href: "/agent/handoffs/" },
+    requests: { rows: "request-rows", count: "request-count", key: "requestId", attr: "data-request-id", href: "/agent/requests/" }
+  };
+  var page = document.body.dataset.page;
+  var view = VIEWS[page];
+  if (!view) return;
+  var rows = document.getElementById(view.rows);
+  var count = document.getElementById(view.count);
   var live = document.getElementById("live-status");
   var outbox = document.getElementById("outbox-rows");
   var outboxCount = document.getElementById("outbox-count");
+  var filters = document.getElementById("request-filters");
   var title = document.title;
   var known = null;
   var delay = 1000;
@@ -18,22 +26,32 @@
     if (known !== null) {
       msg.ids.forEach(function (id) {
         if (known.indexOf(id) < 0) {
-          var row = rows.querySelector('tr[data-handoff-id="' + id + '"]');
+          var row = rows.querySelector("tr[" + view.attr + '="' + id + '"]');
           if (row) row.classList.add("new");
         }
       });
     }
     known = msg.ids;
-    if (outbox) {
+    if (outbox && msg.outbox_html !== undefined) {
       outbox.innerHTML = msg.outbox_html;
       outboxCount.textContent = String(msg.outbox_count);
     }
     document.title = (msg.ids.length ? "(" + msg.ids.length + ") " : "") + title;
   }
 
-  function connect() {
+  function channelUrl() {
     var scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    var ws = new WebSocket(scheme + "//" + location.host + "/agent/ws");
+    var query = "";
+    if (page === "requests") {
+      var params = new URLSearchParams(location.search); // the list's filter
+      params.set("view", "requests");
+      query = "?" + params.toString();
+    }
+    return scheme + "//" + location.host + "/agent/ws" + query;
+  }
+
+  function connect() {
+    var ws = new WebSocket(channelUrl());
     var opened = false;
     ws.onopen = function () {
       opened = true;
@@ -43,7 +61,7 @@
     };
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
-      if (msg.type === "queue") show(msg);
+      if (msg.type === page) show(msg);
     };
     ws.onclose = function () {
       live.textContent = "Verbindung getrennt – neuer Versuch …";
@@ -60,8 +78,12 @@
   }
 
   rows.addEventListener("click", function (event) {
-    var row = event.target.closest("tr[data-handoff-id]");
-    if (row && !event.target.closest("a")) location.href = "/agent/handoffs/" + row.dataset.handoffId;
+    var row = event.target.closest("tr[" + view.attr + "]");
+    if (row && !event.target.closest("a")) location.href = view.href + row.dataset[view.key];
   });
+  if (filters) {
+    // a changed filter shows at once (the button stays for keyboard users and without JS)
+    filters.addEventListener("change", function () { filters.submit(); });
+  }
   connect();
 })();

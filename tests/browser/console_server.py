@@ -1,0 +1,70 @@
+"""The agent console and the requests API served in-process on a free port, for browser tests
+that need no models, Rasa or calls (the stored requests): the real middleware and routes over a
+fresh SQLite database, on an event loop in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from tests.support import AGENTS, free_port
+from voicebot.config import ConsoleSettings, Settings
+from voicebot.web.agent_api import add_handoff_api
+from voicebot.web.agent_auth import agent_auth, hash_password
+from voicebot.web.agent_console import add_agent_console
+from voicebot.web.app import api_auth
+from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.requests_api import add_requests_api
+
+
+class ConsoleServer:
+    """`with ConsoleServer(tmp_path) as server:` serves at `server.url` until the block ends."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.token = "browser-test-token"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        agents = {name: hash_password(password) for name, password in AGENTS.items()}
+        self.settings = Settings(
+            data_dir=data_dir, api_token=self.token, console=ConsoleSettings(agents=agents)
+        )
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _serve(self) -> None:
+        gateway = Gateway(self.settings)
+        app = web.Application(middlewares=[api_auth, agent_auth])
+        app[GATEWAY] = gateway
+        add_handoff_api(app)
+        add_requests_api(app)
+        add_agent_console(app, ZoneInfo("Europe/Berlin"))
+        await gateway.store.open()
+        gateway.mailer.start()
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+            await gateway.mailer.stop()
+            await gateway.store.close()
+
+    def __enter__(self) -> ConsoleServer:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the console server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(15)
