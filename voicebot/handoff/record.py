@@ -37,6 +37,8 @@ INTENT_LABELS = {
     "inform_service": "Dienstleistung genannt",
     "repeat": "Bitte um Wiederholung",
     "speak_slower": "Bitte, langsamer zu sprechen",
+    "frustrated": "Anrufer ist verärgert",
+    "switch_language": "Wechsel der Sprache",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
@@ -52,10 +54,13 @@ NOT_A_TOPIC = {
     "nlu_fallback",
     "repeat",
     "speak_slower",
+    "frustrated",
+    "switch_language",
 }
 REASON_LABELS = {
     "caller_request": "Anrufer möchte eine Person sprechen",
     "not_understood": "Bot hat das Anliegen nicht verstanden",
+    "frustrated": "Anrufer ist verärgert",
     "dialogue_failed": "Technische Störung: Dialogsystem",
     "asr_failed": "Technische Störung: Spracherkennung",
     "tts_failed": "Technische Störung: Sprachausgabe",
