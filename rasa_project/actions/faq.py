@@ -5,6 +5,10 @@ from the entity `service`, else from the caller's words (Catalogue.find), else f
 `service` of an earlier question ("Was kostet das?" after a question about the Reisepass).
 Without a service the bot asks which one (faq_result: unknown) instead of guessing.
 
+Language (actions/language.py): a question clearly in English or German is answered in that
+language, anything else in the caller's language (slot `language`, else the gateway's
+metadata). A change of language sets the slot and sends the payload {"language": ...}.
+
 The catalogue is loaded once, when the action server imports this module: a broken catalogue
 file stops `rasa run actions` with a message naming the file and the field.
 """
@@ -34,15 +38,21 @@ from .catalogue import (
     say_summary,
 )
 from .catalogue.match import words
+from .language import answer_language, language_events
 
 CATALOGUE: Catalogue = load_catalogue()
 
-LANGUAGE = "de"  # English answers come with the language switch (later work)
 DEFAULT_OFFICE = "buergerbuero"  # opening hours when the caller names no office or service
 SERVICE_SLOT = "service"
 QUESTION_SLOT = "faq_question"
 RESULT_SLOT = "faq_result"
 ASK_WHICH_SERVICE = "utter_ask_which_service"
+# Said when the catalogue has no processing time; one response per language, because Rasa
+# picks a response variant before this action's change of the slot `language` applies.
+UNKNOWN_PROCESSING_TIME = {
+    "de": "utter_processing_time_unknown",
+    "en": "utter_processing_time_unknown_en",
+}
 
 # Intent -> question type. inform_service ("den Reisepass") answers the question asked before.
 QUESTIONS: dict[str, str] = {
@@ -75,12 +85,14 @@ OFFICE_ALIASES: dict[str, str] = {
 
 
 def _office_keys(office: Office) -> set[str]:
-    """Folded spellings that name the office: its name written as one word, and the last
-    part of a compound name ("Kfz-Zulassungsstelle" -> "zulassungsstelle")."""
+    """Folded spellings that name the office: its name written as one word, the last part
+    of a compound name ("Kfz-Zulassungsstelle" -> "zulassungsstelle"), the English name."""
     parts = words(office.name.de)
     keys = {"".join(parts)}
     if len(parts) > 1 and len(parts[-1]) >= 8:
         keys.add(parts[-1])
+    if office.name.en:  # "citizens office", "registry office"
+        keys.add("".join(words(office.name.en)))
     return keys
 
 
@@ -149,35 +161,35 @@ def question_of(tracker: Tracker) -> str:
     return QUESTIONS.get(intent or "", "service")
 
 
-def answer(question: str, service: Service) -> str | None:
+def answer(question: str, service: Service, language: str = "de") -> str | None:
     """The spoken answer about a service; None when the catalogue does not know it."""
     office = CATALOGUE.office_of(service)
     if question == "documents":
-        return say_documents(service, LANGUAGE)
+        return say_documents(service, language)
     if question == "fee":
-        return say_fee(service, LANGUAGE)
+        return say_fee(service, language)
     if question == "processing_time":
-        return say_processing_time(service, LANGUAGE)
+        return say_processing_time(service, language)
     if question == "address":
-        return say_address(office, LANGUAGE)
+        return say_address(office, language)
     if question == "phone":
-        return say_phone(office, LANGUAGE)
+        return say_phone(office, language)
     if question == "form":
-        return say_form(service, LANGUAGE)
+        return say_form(service, language)
     if question == "opening_hours":
-        return say_opening_hours(office, LANGUAGE)
+        return say_opening_hours(office, language)
     # service, lost: the short answer and the notes (pick-up, deadlines)
-    notes = say_notes(service, LANGUAGE)
-    return f"{say_summary(service, LANGUAGE)} {notes}".strip()
+    notes = say_notes(service, language)
+    return f"{say_summary(service, language)} {notes}".strip()
 
 
-def answer_office(question: str, office: Office) -> str:
+def answer_office(question: str, office: Office, language: str = "de") -> str:
     """Opening hours, address or phone number of an office."""
     if question == "address":
-        return say_address(office, LANGUAGE)
+        return say_address(office, language)
     if question == "phone":
-        return say_phone(office, LANGUAGE)
-    return say_opening_hours(office, LANGUAGE)
+        return say_phone(office, language)
+    return say_opening_hours(office, language)
 
 
 class ActionAnswerService(Action):
@@ -199,11 +211,16 @@ class ActionAnswerService(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
         events: list[EventType] = [SlotSet(QUESTION_SLOT, question)]
+        language = answer_language(tracker)
+        payload, switched = language_events(tracker, language)
+
+        def say(spoken: str) -> None:
+            dispatcher.utter_message(text=spoken, json_message=payload or None)
 
         office = named_office(text) if question in OFFICE_QUESTIONS else None
         if office is not None:
-            dispatcher.utter_message(text=answer_office(question, office))
-            return [*events, SlotSet(RESULT_SLOT, "answered")]
+            say(answer_office(question, office, language))
+            return [*events, SlotSet(RESULT_SLOT, "answered"), *switched]
 
         # DTMF 1 and "inform_service" refer to this message only, not to earlier topics
         service = resolve_service(tracker, use_context=intent not in ("dtmf", "inform_service"))
@@ -212,14 +229,25 @@ class ActionAnswerService(Action):
         if service is None:
             if question == "opening_hours":
                 office = CATALOGUE.office(DEFAULT_OFFICE)
-                dispatcher.utter_message(text=say_opening_hours(office, LANGUAGE))
-                return [*events, SlotSet(RESULT_SLOT, "answered")]
-            return [*events, SlotSet(RESULT_SLOT, "unknown")]
+                say(say_opening_hours(office, language))
+                return [*events, SlotSet(RESULT_SLOT, "answered"), *switched]
+            # utter_ask_which_service follows (English variant by the slot): switch already
+            if payload:
+                dispatcher.utter_message(json_message=payload)
+            return [*events, SlotSet(RESULT_SLOT, "unknown"), *switched]
 
-        spoken = answer(question, service)
+        if not service.has_english:
+            language = "de"  # the catalogue has this service in German only
+            payload, switched = language_events(tracker, language)
+        spoken = answer(question, service, language)
         if spoken is None:  # no processing time in the catalogue: no guess, the number
-            phone = say_phone(CATALOGUE.office_of(service), LANGUAGE)
-            dispatcher.utter_message(response="utter_processing_time_unknown", phone=phone)
+            phone = say_phone(CATALOGUE.office_of(service), language)
+            dispatcher.utter_message(
+                response=UNKNOWN_PROCESSING_TIME[language],
+                phone=phone,
+                json_message=payload or None,
+            )
         else:
-            dispatcher.utter_message(text=spoken)
-        return [*events, SlotSet(SERVICE_SLOT, service.id), SlotSet(RESULT_SLOT, "answered")]
+            say(spoken)
+        answered = [SlotSet(SERVICE_SLOT, service.id), SlotSet(RESULT_SLOT, "answered")]
+        return [*events, *answered, *switched]

@@ -8,6 +8,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 MODE_SLOT = "handoff_mode"
 STATE_SLOT = "service_state"
+# Handover sentence (with the payload's reason) by the caller's latest intent; default
+# utter_handoff (reason caller_request). A frustrated caller first hears that it is sorry,
+# also before a callback offer outside the service hours.
+HANDOFF_RESPONSES = {"frustrated": "utter_handoff_frustrated"}
+APOLOGIES = {"frustrated": "utter_frustrated_sorry"}
 
 
 def gateway_metadata(tracker: Tracker) -> dict[str, Any]:
@@ -39,9 +44,12 @@ class ActionHandOver(Action):
         domain: dict[str, Any],
     ) -> list[EventType]:
         """Transfer (utter_handoff carries the payload) or ask whether to note a callback."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if agents_available(tracker):
-            dispatcher.utter_message(response="utter_handoff")
+            dispatcher.utter_message(response=HANDOFF_RESPONSES.get(intent, "utter_handoff"))
             return [SlotSet(MODE_SLOT, "transfer")]
+        if intent in APOLOGIES:
+            dispatcher.utter_message(response=APOLOGIES[intent])
         hours = gateway_metadata(tracker).get("service_hours")
         if isinstance(hours, str) and hours:
             response = "utter_offer_callback_with_hours"

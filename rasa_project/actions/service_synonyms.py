@@ -41,7 +41,8 @@ def phrases(catalogue: Catalogue) -> dict[str, list[str]]:
     table: dict[str, list[str]] = {}
     seen: set[str] = set()
     for service in sorted(catalogue.services.values(), key=lambda s: s.id):
-        found = [service.name.de, *service.synonyms, *ASR_SPELLINGS.get(service.id, ())]
+        english = [service.name.en] if service.name.en else []  # English questions
+        found = [service.name.de, *english, *service.synonyms, *ASR_SPELLINGS.get(service.id, ())]
         table[service.id] = []
         for phrase in found:
             lowered = phrase.lower()

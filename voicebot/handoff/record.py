@@ -41,6 +41,8 @@ INTENT_LABELS = {
     "request_appointment": "Terminanfrage",
     "request_sperrmuell": "Sperrmüll-Anmeldung",
     "request_form": "Formular zusenden lassen",
+    "frustrated": "Anrufer ist verärgert",
+    "switch_language": "Wechsel der Sprache",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
@@ -57,15 +59,17 @@ NOT_A_TOPIC = {
     "nlu_fallback",
     "repeat",
     "speak_slower",
+    "frustrated",
+    "switch_language",
 }
 REASON_LABELS = {
     "caller_request": "Anrufer möchte eine Person sprechen",
     "not_understood": "Bot hat das Anliegen nicht verstanden",
+    "frustrated": "Anrufer ist verärgert",
     "dialogue_failed": "Technische Störung: Dialogsystem",
     "asr_failed": "Technische Störung: Spracherkennung",
     "tts_failed": "Technische Störung: Sprachausgabe",
     "request_not_saved": "Anliegen konnte nicht gespeichert werden (Angaben in den Slots)",
-    "frustrated": "Anrufer ist verärgert",
 }
 MAX_QUOTE = 140
 
