@@ -42,6 +42,9 @@ TOPIC_LABELS: dict[str, tuple[str, str]] = {
         "ein Gespräch mit einer Mitarbeiterin oder einem Mitarbeiter",
         "talking to a member of staff",
     ),
+    "request_appointment": ("eine Terminanfrage", "an appointment"),
+    "request_sperrmuell": ("die Anmeldung von Sperrmüll", "a bulky waste pick-up"),
+    "request_form": ("die Zusendung eines Formulars", "having a form sent to you"),
 }
 # With a known service: "die Gebühren für den Reisepass" / "the fees for the passport".
 SERVICE_LABELS: dict[str, tuple[str, str]] = {
