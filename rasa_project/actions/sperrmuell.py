@@ -465,6 +465,7 @@ _ITEM_FILLERS = {
     "der",
 }
 _ONE = {"ein", "eine", "einen", "einem", "einer", "eins"}
+_ITEM_JOINERS = {"mit", "fuer", "aus", "von", "a", "ca", "circa", "etwa", "ungefaehr"}
 
 # Things the Sperrmüll collection does not take (example rules of the Stadt Leverkusen, like
 # catalogue/abfall.yml; change them here). Matched on the folded item word (substring).
@@ -518,25 +519,38 @@ def parse_items(text: str) -> list[dict[str, Any]]:
     {"item": "Stühle", "count": 2}, {"item": "Schrank", "count": 1}]; [] when there is none."""
     items: list[dict[str, Any]] = []
     for segment in _ITEM_SPLIT.split(str(text or "")):
-        words = _ITEM_WORD.findall(segment)
-        count = None
-        kept: list[str] = []
-        for word in words:
-            folded = fold(word)
-            value = _item_count(folded) if not kept else None
-            if value is not None and count is None and 0 < value < 1000:
-                count = value
-            elif folded in _ITEM_FILLERS and not kept:
+        for count, kept in _counted_parts(_ITEM_WORD.findall(segment)):
+            while kept and fold(kept[-1]) in _ITEM_FILLERS:
+                kept.pop()
+            if not any(len(w) >= 3 and fold(w) not in _ITEM_FILLERS for w in kept):
                 continue
-            else:
-                kept.append(word)
-        while kept and fold(kept[-1]) in _ITEM_FILLERS:
-            kept.pop()
-        if not any(len(w) >= 3 and fold(w) not in _ITEM_FILLERS for w in kept):
-            continue
-        name = " ".join(kept)
-        items.append({"item": name[:1].upper() + name[1:], "count": count or 1})
+            name = " ".join(kept)
+            items.append({"item": name[:1].upper() + name[1:], "count": count or 1})
     return items
+
+
+def _counted_parts(words: list[str]) -> list[tuple[int | None, list[str]]]:
+    """Splits "ein sofa zwei stühle" (Whisper often writes no commas) at each count word
+    that follows an item: [(1, ["sofa"]), (2, ["stühle"])]. "Schrank mit zwei Türen" stays
+    one item (a count after "mit", "für", "aus", "von", "à" belongs to it)."""
+    parts: list[tuple[int | None, list[str]]] = []
+    count: int | None = None
+    kept: list[str] = []
+    for word in words:
+        folded = fold(word)
+        value = _item_count(folded)
+        valid = value is not None and 0 < value < 1000
+        if valid and kept and fold(kept[-1]) not in _ITEM_JOINERS:
+            parts.append((count, kept))
+            count, kept = value, []
+        elif valid and not kept and count is None:
+            count = value
+        elif folded in _ITEM_FILLERS and not kept:
+            continue
+        else:
+            kept.append(word)
+    parts.append((count, kept))
+    return parts
 
 
 def not_accepted_reason(item: str) -> str | None:
@@ -684,6 +698,10 @@ class ActionAskSperrmuellDate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """One question with the earliest date in words."""
+        if tracker.get_slot("requested_slot") == DATE:
+            # asked again: the validation has just said the earliest date or what was wrong
+            dispatcher.utter_message(response="utter_ask_sperrmuell_date_again")
+            return []
         earliest = earliest_date(today(), lead_days())
         dispatcher.utter_message(
             response="utter_ask_sperrmuell_date", earliest=speak_date_nominative(earliest)

@@ -307,6 +307,11 @@ def test_postcode_typed_on_the_keypad() -> None:
         ("Ich habe ein altes Sofa und 3 Matratzen.", [("Sofa", 1), ("Matratzen", 3)]),
         ("einen Kleiderschrank sowie zehn Bretter", [("Kleiderschrank", 1), ("Bretter", 10)]),
         ("Tisch", [("Tisch", 1)]),
+        ("ein sofa zwei stühle und ein schrank", [("Sofa", 1), ("Stühle", 2), ("Schrank", 1)]),
+        (
+            "einen Schrank mit zwei Türen drei Kartons",
+            [("Schrank mit zwei Türen", 1), ("Kartons", 3)],
+        ),
         ("ähm, weiß ich nicht", []),
         ("ja", []),
         ("", []),
@@ -406,9 +411,17 @@ def test_check_date_far_ahead() -> None:
 
 def test_the_date_question_says_the_earliest_date() -> None:
     dispatcher = CollectingDispatcher()
-    asyncio.run(ActionAskSperrmuellDate().run(dispatcher, tracker(), {}))
+    t = tracker(requested_slot="sperrmuell_items")
+    asyncio.run(ActionAskSperrmuellDate().run(dispatcher, t, {}))
     assert dispatcher.messages[0]["response"] == "utter_ask_sperrmuell_date"
     assert dispatcher.messages[0]["earliest"] == "Freitag, der zwölfte März"
+
+
+def test_the_date_question_again_is_short() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(requested_slot="sperrmuell_date")
+    asyncio.run(ActionAskSperrmuellDate().run(dispatcher, t, {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_sperrmuell_date_again"]
 
 
 # --- name and phone ---------------------------------------------------------------------------
