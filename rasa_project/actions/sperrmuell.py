@@ -325,11 +325,9 @@ def _street_span(text: str) -> tuple[str | None, int]:
     street_words = [w.group() for w in words[start:i]]
     while street_words and fold(street_words[-1]).rstrip(".") in _TRAILING_DROP:
         street_words.pop()
-    end = words[i - 1].end() if i > start else (words[start].start() if start < len(words) else 0)
-    if i < len(words):
-        end = words[i].start()
+    end = words[i].start() if i < len(words) else len(text)
     if not any(len(w.strip(".")) >= 2 for w in street_words):
-        return None, end if street_words else (words[start].start() if start < len(words) else 0)
+        return None, end
     street = " ".join(street_words)
     return street[:1].upper() + street[1:], end
 
