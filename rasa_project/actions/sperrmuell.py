@@ -290,6 +290,7 @@ _HOUSE_AT_START = re.compile(
     re.IGNORECASE,
 )
 _FIVE_DIGITS = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+_CITY_FIRST = re.compile(r"^[\s,.]*(?:in\s+)?leverkusen\b[\s,.]*", re.IGNORECASE)
 _POSTCODE_WORD = re.compile(r"\b(?:postleitzahl|plz)\b", re.IGNORECASE)
 
 
@@ -359,7 +360,9 @@ def parse_address(text: str) -> Address:
     postcode = None
     if match := _FIVE_DIGITS.search(text):
         postcode = match[1]
-        text = (text[: match.start()] + " " + text[match.end() :]).strip()
+        # After the postcode comes the city ("51373 Leverkusen"), unless it was said first.
+        before, after = text[: match.start()], text[match.end() :]
+        text = before if _WORD.search(before) else _CITY_FIRST.sub("", after)
     elif match := _POSTCODE_WORD.search(text):
         postcode = parse_postcode(text[match.end() :])
         text = text[: match.start()]

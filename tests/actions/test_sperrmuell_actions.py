@@ -152,6 +152,8 @@ def test_lead_days_from_the_environment(
         ("Hauptstraße", "Hauptstraße", None, None),
         ("Hauptstraße 51373", "Hauptstraße", None, "51373"),
         ("zwölf", None, "12", None),
+        ("Hauptstraße 50670 Köln", "Hauptstraße", None, "50670"),
+        ("51373 Leverkusen, Hauptstraße 12", "Hauptstraße", "12", "51373"),
         ("Hauptstraße Hausnummer 12 Postleitzahl 51373", "Hauptstraße", "12", "51373"),
         ("hauptstraße zwölf postleitzahl fünf eins drei sieben drei", "Hauptstraße", "12", "51373"),
         ("Hauptstraße Nummer zwölf", "Hauptstraße", "12", None),
