@@ -748,12 +748,68 @@ class ActionAskSperrmuellConfirmed(Action):
         return []
 
 
+# A question about a service in the middle of the form ("Was kostet das?") is not an answer:
+# the FAQ intent with a question's shape (question word first, or "?").
+QUESTION_INTENTS = {
+    "ask_service",
+    "ask_documents",
+    "ask_fee",
+    "ask_processing_time",
+    "ask_address",
+    "ask_phone",
+    "ask_form",
+    "report_lost",
+    "ask_opening_hours",
+}
+_QUESTION_WORDS = {
+    "was",
+    "wie",
+    "wo",
+    "wann",
+    "warum",
+    "wieso",
+    "weshalb",
+    "wer",
+    "welche",
+    "welcher",
+    "welches",
+    "wieviel",
+    "kann",
+    "koennen",
+    "muss",
+    "darf",
+    "gibt",
+    "kostet",
+}
+
+
+def is_question(tracker: Tracker) -> bool:
+    """Whether the caller asked a service question instead of answering."""
+    intent = tracker.latest_message.get("intent") or {}
+    if intent.get("name") not in QUESTION_INTENTS or (intent.get("confidence") or 0) < 0.7:
+        return False
+    text = str(tracker.latest_message.get("text") or "")
+    words = _ITEM_WORD.findall(fold(text))
+    return "?" in text or bool(words and words[0] in _QUESTION_WORDS)
+
+
 class ValidateSperrmuellForm(FormValidationAction):
     """Turns the caller's answers into a complete application, naming what is missing."""
 
     def name(self) -> str:
         """The validation action of sperrmuell_form."""
         return "validate_sperrmuell_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A question instead of an answer: say it is answered after the application, and
+        ask again; else validate the answer."""
+        requested = tracker.get_slot("requested_slot")
+        if requested and requested in tracker.slots_to_validate() and is_question(tracker):
+            dispatcher.utter_message(response="utter_sperrmuell_question_during_form")
+            return [SlotSet(requested, None)]
+        return await super().run(dispatcher, tracker, domain)
 
     @staticmethod
     def _postcode(code: str | None, dispatcher: CollectingDispatcher) -> str | None:

@@ -667,3 +667,43 @@ def test_cancel_forgets_the_answers() -> None:
     assert SlotSet("sperrmuell_street", None) in events
     assert SlotSet("sperrmuell_other_number", False) in events
     assert len(events) == 11
+
+
+def run_form_validation(text: str, intent: str, confidence: float = 0.95) -> tuple:
+    dispatcher = CollectingDispatcher()
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": [],
+        "metadata": {},
+    }
+    events = [
+        {"event": "user", "text": text, "parse_data": message},
+        {"event": "slot", "name": "sperrmuell_items", "value": text},
+    ]
+    slots = {"requested_slot": "sperrmuell_items", "sperrmuell_items": text}
+    t = Tracker("CA-sperr", slots, message, events, False, None, None, "action_listen")
+    domain = {"forms": {"sperrmuell_form": {"required_slots": ["sperrmuell_items"]}}}
+    result = asyncio.run(ValidateSperrmuellForm().run(dispatcher, t, domain))
+    return result, [m["response"] for m in dispatcher.messages]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "question"),
+    [
+        ("was kostet das", "ask_fee", 0.95, True),
+        ("Brauche ich dafür einen Ausweis?", "ask_documents", 0.9, True),
+        ("was kostet das", "ask_fee", 0.5, False),
+        ("ein sofa", "ask_service", 0.9, False),
+        ("ein sofa zwei stühle", "request_sperrmuell", 0.9, False),
+    ],
+)
+def test_a_question_during_the_form_is_not_an_answer(
+    text: str, intent: str, confidence: float, question: bool
+) -> None:
+    events, said = run_form_validation(text, intent, confidence)
+    if question:
+        assert said == ["utter_sperrmuell_question_during_form"]
+        assert events == [SlotSet("sperrmuell_items", None)]
+    else:
+        assert "utter_sperrmuell_question_during_form" not in said
