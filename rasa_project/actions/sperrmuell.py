@@ -329,8 +329,20 @@ def _street_span(text: str) -> tuple[str | None, int]:
     end = words[i].start() if i < len(words) else len(text)
     if not any(len(w.strip(".")) >= 2 for w in street_words):
         return None, end
-    street = " ".join(street_words)
-    return street[:1].upper() + street[1:], end
+    return street_case(street_words), end
+
+
+_LOWER_IN_STREET = {"der", "die", "das", "den", "dem", "am", "an", "auf", "im", "in", "zum", "zur"}
+_LOWER_IN_STREET |= {"von", "vom", "bei", "unter", "und"}
+
+
+def street_case(words: list[str]) -> str:
+    """Whisper writes "kölner straße": "Kölner Straße", but "An der Wiese" keeps "der"."""
+    cased = [
+        w if i and fold(w) in _LOWER_IN_STREET else w[:1].upper() + w[1:]
+        for i, w in enumerate(words)
+    ]
+    return " ".join(cased)
 
 
 def looks_like_street(street: str) -> bool:
@@ -609,6 +621,8 @@ def parse_name(text: str) -> str | None:
         return None
     if not any(len(w) >= 2 for w in words):
         return None
+    if any(fold(w) not in _ONE and parse_number_word(w) is not None for w in words):
+        return None  # "in drei Wochen": an answer to another question
     return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
