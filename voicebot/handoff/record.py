@@ -41,6 +41,7 @@ INTENT_LABELS = {
     "request_appointment": "Terminanfrage",
     "request_sperrmuell": "Sperrmüll-Anmeldung",
     "request_form": "Formular zusenden lassen",
+    "inform_email": "E-Mail-Adresse genannt",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
@@ -57,6 +58,7 @@ NOT_A_TOPIC = {
     "nlu_fallback",
     "repeat",
     "speak_slower",
+    "inform_email",
 }
 REASON_LABELS = {
     "caller_request": "Anrufer möchte eine Person sprechen",
