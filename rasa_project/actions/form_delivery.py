@@ -316,8 +316,10 @@ class ValidateFormDeliveryForm(FormValidationAction):
 
     @staticmethod
     def _activating(tracker: Tracker) -> bool:
-        """Whether this is the form's first run (the sentence that started it)."""
-        return tracker.active_loop_name != FORM and latest_intent(tracker) not in NOT_AN_ANSWER
+        """Whether this is the form's first run (the sentence that started it): Rasa marks the
+        loop active before it validates at activation, but no slot has been asked for yet."""
+        started = tracker.active_loop_name == FORM and tracker.get_slot("requested_slot")
+        return not started and latest_intent(tracker) not in NOT_AN_ANSWER
 
     async def extract_form_service(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -162,12 +162,13 @@ def test_the_email_has_the_form_the_link_and_the_office() -> None:
 # --- the validation action (extraction and validation together) ---------------------------
 
 
-def test_the_first_sentence_fills_service_and_channel() -> None:
+@pytest.mark.parametrize("active", [True, False])  # Rasa marks the loop active first
+def test_the_first_sentence_fills_service_and_channel(active: bool) -> None:
     t = tracker(
         "schicken sie mir das formular für die hundesteuer per e-mail",
         "request_form",
         entity("hundesteuer"),
-        active=False,
+        active=active,
     )
     slots, said = validate(t)
     assert slots == {
@@ -179,17 +180,13 @@ def test_the_first_sentence_fills_service_and_channel() -> None:
 
 
 def test_the_service_asked_about_before_is_the_form_meant() -> None:
-    t = tracker(
-        "können sie mir das formular schicken", "request_form", active=False, service="wohngeld"
-    )
+    t = tracker("können sie mir das formular schicken", "request_form", service="wohngeld")
     slots, _ = validate(t)
     assert slots["form_service"] == "wohngeld"
 
 
 def test_no_service_at_the_start_is_asked_for() -> None:
-    slots, said = validate(
-        tracker("können sie mir das formular schicken", "request_form", active=False)
-    )
+    slots, said = validate(tracker("können sie mir das formular schicken", "request_form"))
     assert slots == {} and said == []
 
 
