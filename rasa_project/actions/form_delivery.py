@@ -12,8 +12,9 @@
 4. form_email_confirmed (only for e-mail): the address read back letter by letter, "ja"/"nein".
 
 All slots have custom mappings: the extract_<slot> methods below take the caller's words for the
-slot the form asks for (never on `cancel`, so "abbrechen" makes the form reject and the cancel
-rule take over) and, at activation, what the first sentence already says.
+slot the form asks for (never on `cancel` or `request_human`, so "abbrechen" or "Mitarbeiter
+bitte" makes the form reject and the rules take over) and, at activation, what the first
+sentence already says.
 
 action_submit_form_delivery stores the request (POST /api/requests, kind form_delivery): with
 an e-mail for the gateway's outbox, or (read out) only for the statistics.
@@ -50,7 +51,7 @@ FORM_SLOTS = (SERVICE_SLOT, TITLE_SLOT, DELIVERY_SLOT, EMAIL_SLOT, CONFIRMED_SLO
 EMAIL_SLOTS = (EMAIL_SLOT, CONFIRMED_SLOT)
 EMAIL, READ_OUT = "email", "read_out"
 # Intents whose words are never a slot value: the form rejects, the rules answer.
-NOT_AN_ANSWER = frozenset({"cancel"})
+NOT_AN_ANSWER = frozenset({"cancel", "request_human"})
 
 _EMAIL_WORDS = re.compile(r"e[ -]?mail|email|imail|imehl|mailen|mail\b|elektronisch")
 _READ_OUT_WORDS = re.compile(

@@ -344,11 +344,14 @@ def test_the_read_back_answer(
     assert responses == said
 
 
-def test_cancel_is_no_answer_so_the_form_rejects() -> None:
+@pytest.mark.parametrize(
+    ("text", "intent"), [("abbrechen", "cancel"), ("einen mitarbeiter bitte", "request_human")]
+)
+def test_cancel_or_a_person_is_no_answer_so_the_form_rejects(text: str, intent: str) -> None:
     for requested in REQUIRED:
         t = tracker(
-            "abbrechen",
-            "cancel",
+            text,
+            intent,
             requested_slot=requested,
             form_service="wohngeld",
             form_delivery="email",
