@@ -43,6 +43,7 @@ INTENT_LABELS = {
     "request_form": "Formular zusenden lassen",
     "frustrated": "Anrufer ist verärgert",
     "switch_language": "Wechsel der Sprache",
+    "inform_email": "E-Mail-Adresse genannt",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
@@ -61,6 +62,7 @@ NOT_A_TOPIC = {
     "speak_slower",
     "frustrated",
     "switch_language",
+    "inform_email",
 }
 REASON_LABELS = {
     "caller_request": "Anrufer möchte eine Person sprechen",
