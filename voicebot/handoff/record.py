@@ -41,6 +41,7 @@ INTENT_LABELS = {
     "request_appointment": "Terminanfrage",
     "request_sperrmuell": "Sperrmüll-Anmeldung",
     "request_form": "Formular zusenden lassen",
+    "inform": "Angabe für eine Anfrage (Tag, Uhrzeit, Name)",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
