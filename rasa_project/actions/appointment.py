@@ -303,11 +303,16 @@ def yes_or_no(text: str, intent: str | None) -> bool | None:
 # --- actions ------------------------------------------------------------------------------
 
 
-def reset_events() -> list[EventType]:
-    """Clears the form's slots, so a second request in the same call starts clean."""
-    return [
-        SlotSet(slot, False if slot in (CORRECTING, OTHER_NUMBER) else None) for slot in ALL_SLOTS
-    ]
+def reset_events(tracker: Tracker) -> list[EventType]:
+    """Clears the form's slots that hold a value, so a second request in the same call starts
+    clean. Slots already empty are left alone: a SlotSet right before the form starts would
+    make rasa_sdk validate that slot (and complain about its empty value)."""
+    events: list[EventType] = []
+    for slot in ALL_SLOTS:
+        empty = False if slot in (CORRECTING, OTHER_NUMBER) else None
+        if tracker.get_slot(slot) not in (None, empty):
+            events.append(SlotSet(slot, empty))
+    return events
 
 
 def service_said(tracker: Tracker, text: str) -> Service | None:
@@ -328,7 +333,7 @@ class ActionStartAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Runs before appointment_form is activated."""
-        events = reset_events()
+        events = reset_events(tracker)
         service = service_said(tracker, tracker.latest_message.get("text") or "")
         if service is None:
             previous = tracker.get_slot(SERVICE_SLOT)
@@ -406,9 +411,12 @@ class ValidateAppointmentForm(FormValidationAction):
         return "validate_appointment_form"
 
     @staticmethod
-    def _asked_again(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        """ "Wie bitte?" / "Bitte langsamer" inside the form: the question is asked again (for
+    def _no_answer(slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """Nothing to check: an empty value (a slot cleared by an action), or "Wie bitte?" /
+        "Bitte langsamer" inside the form. The form then asks its question again (for
         "langsamer" after the sentence that slows the voice down)."""
+        if slot_value is None:
+            return True
         intent = latest_intent(tracker)
         if intent == "speak_slower":
             dispatcher.utter_message(response="utter_speak_slower")
@@ -448,7 +456,7 @@ class ValidateAppointmentForm(FormValidationAction):
         """A catalogue service (its id); unknown: say so, name examples, ask again."""
         if isinstance(slot_value, str) and slot_value in CATALOGUE.services:  # prefilled
             return self._check_service(CATALOGUE.services[slot_value], dispatcher, tracker)
-        if self._asked_again(SERVICE, dispatcher, tracker):
+        if self._no_answer(slot_value, dispatcher, tracker):
             return {SERVICE: None}
         service = service_said(tracker, str(slot_value or ""))
         if service is None:
@@ -465,7 +473,7 @@ class ValidateAppointmentForm(FormValidationAction):
     ) -> dict[str, Any]:
         """A future working day on which the office is open; a time said with it
         ("Dienstag um zehn") is taken too, when it fits."""
-        if self._asked_again(DATE, dispatcher, tracker):
+        if self._no_answer(slot_value, dispatcher, tracker):
             return {DATE: None}
         text = str(slot_value or "")
         date = parse_day(text)
@@ -495,7 +503,7 @@ class ValidateAppointmentForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """A clock time within the office's hours on the preferred day."""
-        if self._asked_again(TIME, dispatcher, tracker):
+        if self._no_answer(slot_value, dispatcher, tracker):
             return {TIME: None}
         time = parse_clock(str(slot_value or ""))
         if time is None:
@@ -516,7 +524,7 @@ class ValidateAppointmentForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Free text, cleaned; a spelled name is put together."""
-        if self._asked_again(NAME, dispatcher, tracker):
+        if self._no_answer(slot_value, dispatcher, tracker):
             return {NAME: None}
         name = parse_name(str(slot_value or ""))
         if name is None:
@@ -531,7 +539,7 @@ class ValidateAppointmentForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """ "ja" takes the caller's own number, "nein" asks for digits; digits need 6 to 15."""
-        if self._asked_again(PHONE, dispatcher, tracker):
+        if self._no_answer(slot_value, dispatcher, tracker):
             return {PHONE: None}
         own = caller_number(tracker)
         offered = own is not None and not tracker.get_slot(OTHER_NUMBER)
@@ -559,7 +567,7 @@ class ValidateAppointmentForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """ "ja": done. "nein": clear the part named, or ask which one."""
-        if self._asked_again(CONFIRMED, dispatcher, tracker):
+        if self._no_answer(slot_value, dispatcher, tracker):
             return {CONFIRMED: None}
         text = str(slot_value or "")
         parts = named_parts(text)
@@ -670,7 +678,7 @@ class ActionSubmitAppointment(Action):
         dispatcher.utter_message(
             response="utter_appointment_requested", office=the_office(office, capital=True)
         )
-        return [SlotSet("requested_slot", None), *events, *reset_events()]
+        return [SlotSet("requested_slot", None), *events, *reset_events(tracker)]
 
 
 class ActionResetAppointment(Action):
@@ -684,4 +692,4 @@ class ActionResetAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Silent; the rule says utter_cancelled after it."""
-        return [SlotSet("requested_slot", None), *reset_events()]
+        return [SlotSet("requested_slot", None), *reset_events(tracker)]

@@ -657,11 +657,30 @@ def test_start(
 
 
 def test_cancel_clears_everything_and_says_nothing() -> None:
-    messages, events = run(ActionResetAppointment(), tracker(**FULL))
+    t = tracker(
+        appointment_confirmed="yes",
+        appointment_correcting=True,
+        appointment_other_number=True,
+        **FULL,
+    )
+    messages, events = run(ActionResetAppointment(), t)
     assert messages == []
-    assert SlotSet("appointment_service", None) in events
-    assert SlotSet("appointment_confirmed", None) in events
-    assert SlotSet("appointment_other_number", False) in events
+    assert {e["name"]: e["value"] for e in events} == {
+        "requested_slot": None,
+        **{slot: None for slot in FULL},
+        "appointment_confirmed": None,
+        "appointment_correcting": False,
+        "appointment_other_number": False,
+    }
+
+
+def test_only_filled_slots_are_cleared_before_the_form_starts() -> None:
+    """A SlotSet right before the form starts makes rasa_sdk validate that slot: clearing
+    empty slots there made the form complain about every one of them."""
+    messages, events = run(ActionStartAppointment(), tracker("termin", "request_appointment"))
+    assert events == [] and said(messages) == ["utter_appointment_start"]
+    for slot in (*FULL, "appointment_confirmed"):
+        assert validate(slot, None, tracker()) == ({slot: None}, [])
 
 
 # --- holidays -----------------------------------------------------------------------------
