@@ -44,6 +44,7 @@ INTENT_LABELS = {
     "frustrated": "Anrufer ist verärgert",
     "switch_language": "Wechsel der Sprache",
     "inform_email": "E-Mail-Adresse genannt",
+    "inform": "Angabe für eine Anfrage (Tag, Uhrzeit, Name)",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
