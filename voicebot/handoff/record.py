@@ -64,6 +64,7 @@ NOT_A_TOPIC = {
     "frustrated",
     "switch_language",
     "inform_email",
+    "inform",
 }
 REASON_LABELS = {
     "caller_request": "Anrufer möchte eine Person sprechen",
