@@ -215,14 +215,12 @@ def search(clip: Clip, model: Any, limit: int, hotwords: str | None) -> tuple[Cl
     return best[1], best[2]
 
 
-def gateway_hotwords(nlu_dir: Path = Path("rasa_project/data/nlu")) -> str | None:
-    """The hotwords the gateway's ASR derives from the Rasa data, when that module exists."""
-    try:
-        from voicebot.services.hotwords import extract_hotwords
-    except ImportError:
-        return None
-    words = extract_hotwords(nlu_dir) if nlu_dir.is_dir() else []
-    return " ".join(words) or None
+def gateway_hotwords() -> str | None:
+    """The hot words the gateway's ASR uses: the list in asr.hotwords_file (hotwords.txt)."""
+    from voicebot.config import load_settings
+    from voicebot.services.hotwords import hotwords_path, load_hotwords
+
+    return " ".join(load_hotwords(hotwords_path(load_settings()))) or None
 
 
 def manifest_entry(
@@ -304,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "asr_model": model_description,
         "hotwords": hotwords or "",
         "hotwords_note": "whisper_transcript_hotwords: same decoding plus the hotwords the "
-        "gateway derives from rasa_project/data/nlu, i.e. what the running gateway hears",
+        "gateway reads from rasa_project/hotwords.txt, i.e. what the running gateway hears",
         "clips": entries,
     }
     text = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100)
