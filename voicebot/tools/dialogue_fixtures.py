@@ -90,10 +90,6 @@ class DialogueClip:
     note: str = ""
 
 
-SWITCH = (
-    "said in English while the call is still German: the gateway transcribes it with language "
-    "de, so that is what is checked"
-)
 PLAIN = "; Piper joe with plain German phonemes"
 DIALOGUE_CLIPS: tuple[DialogueClip, ...] = (
     DialogueClip("sperrmuell_anmelden", "Ich möchte Sperrmüll anmelden.",
@@ -133,14 +129,10 @@ DIALOGUE_CLIPS: tuple[DialogueClip, ...] = (
                  + PLAIN),
     DialogueClip("ja_stimmt", "Ja, das stimmt.", espeak("de+m3", 140), ("ja", "stimmt"),
                  intent="affirm"),
-    DialogueClip("englisch_sprechen", "Hello, can we speak in English?", joe("en-us", 1.0),
-                 ("english|englisch",), intent="switch_language", slot="language", value="en",
-                 language="en", asr_language="de",
-                 note=SWITCH + "; 'Can we speak English?' and 'Do you speak English?' were lost "
-                 "(heard as 'Bekänglos' or dropped as noise)"),
     DialogueClip("en_oeffnungszeiten", "What are the opening hours of the citizens office?",
-                 joe("en-us", 1.0), ("opening hours", "office"), intent="ask_opening_hours",
-                 language="en", asr_language="en"),
+                 joe("en-us", 1.3), ("opening hours", "office"), intent="ask_opening_hours",
+                 language="en", asr_language="en",
+                 note="at length_scale 1.0 Silero VAD started up to 0.5 s late in some phases"),
     DialogueClip("en_buero_offen", "When is the citizens office open?", joe("en-us", 1.0),
                  ("office", "open"), intent="ask_opening_hours", language="en",
                  asr_language="en"),
@@ -211,7 +203,11 @@ def understood(clip: DialogueClip, transcript: str) -> bool:
 
 
 def _all_understood(clip: DialogueClip, heard: Sequence[Any]) -> bool:
-    return all(h.utterances == 1 and understood(clip, h.text) for h in heard)
+    """Every phase: one utterance whose transcript is understood; and without extra lead
+    (phase 0, what the VAD tests check) the cut starts with the speech. In other phases a
+    start up to ~0.5 s late is tolerated when the meaning survives (vad_onset_late_ms)."""
+    ok = all(h.utterances == 1 and understood(clip, h.text) for h in heard)
+    return ok and heard[0].cut_well
 
 
 def versions() -> dict[str, str]:
@@ -272,6 +268,8 @@ def manifest_entry(
         "key_words_recognised_hotwords": _all_understood(clip, hinted),
         "gateway_transcripts": [h.text for h in plain],
         "gateway_transcripts_hotwords": [h.text for h in hinted],
+        "vad_utterances": [h.utterances for h in hinted],
+        "vad_onset_late_ms": [h.late_ms for h in hinted],
     }
     if clip.note:
         entry["note"] = clip.note
@@ -303,10 +301,19 @@ def search(clip: DialogueClip, ear: Any) -> DialogueClip | None:
     return None
 
 
-def merge(manifest: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The manifest with these entries replacing same-named ones or added at the end."""
+def merge(
+    manifest: dict[str, Any], entries: list[dict[str, Any]], drop_stale: bool = False
+) -> dict[str, Any]:
+    """The manifest with these entries replacing same-named ones or added at the end;
+    `drop_stale`: dialogue entries no longer in DIALOGUE_CLIPS are removed."""
     new = {e["file"]: e for e in entries}
-    clips = [new.pop(c["file"], c) for c in manifest["clips"]]
+    table = {f"{c.name}.wav" for c in DIALOGUE_CLIPS}
+    kept = [
+        c
+        for c in manifest["clips"]
+        if not (drop_stale and "gateway_transcripts" in c and c["file"] not in table)
+    ]
+    clips = [new.pop(c["file"], c) for c in kept]
     manifest["clips"] = clips + list(new.values())
     return manifest
 
@@ -340,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plain = ear.hear(audio, clip.asr_language, hotwords=False)
         entry = manifest_entry(clip, audio, plain, hinted, tool_versions)
         entries.append(entry)
-        ok = entry["key_words_recognised_hotwords"]
+        ok = entry["key_words_recognised_hotwords"]  # every phase: cut in time and understood
         print(f"{'ok  ' if ok else 'MISS'} {clip.name}: {clip.text!r} -> {hinted[0].text!r} "
               f"/ without hot words: {plain[0].text!r}", flush=True)  # fmt: skip
         if not ok:
@@ -348,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.search:
                 print(f"  => {search(clip, ear)}", flush=True)
     path = args.out / "manifest.yml"
-    manifest = merge(yaml.safe_load(path.read_text(encoding="utf-8")), entries)
+    old = yaml.safe_load(path.read_text(encoding="utf-8"))
+    manifest = merge(old, entries, drop_stale=not args.only)
     manifest["dialogue_asr"] = DESCRIPTION
     manifest["dialogue_generated_by"] = "python -m voicebot.tools.dialogue_fixtures"
     text = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100)

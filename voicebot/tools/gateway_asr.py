@@ -47,13 +47,30 @@ def utterances(vad: SileroVad, pcm: Pcm16, lead: int = 0) -> list[Utterance]:
     return found
 
 
+ONSET_TOLERANCE_MS = 200  # as tests/unit/test_vad.py: a later start cuts off speech
+
+
+def voiced_start_ms(pcm: Pcm16) -> int:
+    """Start of the first 10 ms block clearly above silence (RMS > 500), as the VAD tests."""
+    blocks = pcm[: len(pcm) // 80 * 80].astype(np.float64).reshape(-1, 80)
+    loud = np.flatnonzero(np.sqrt((blocks**2).mean(axis=1)) > 500)
+    return int(loud[0]) * 10 if loud.size else 0
+
+
 @dataclass(frozen=True)
 class Heard:
-    """One phase: how many utterances the VAD cut, and what Whisper made of them."""
+    """One phase: how many utterances the VAD cut, how late the first one started after the
+    speech (ms), and what Whisper made of them."""
 
     phase_ms: int
     utterances: int
+    late_ms: int
     text: str
+
+    @property
+    def cut_well(self) -> bool:
+        """One utterance that starts with the speech (no words lost to a late VAD start)."""
+        return self.utterances == 1 and abs(self.late_ms) <= ONSET_TOLERANCE_MS
 
 
 class GatewayEar:
@@ -71,9 +88,12 @@ class GatewayEar:
         """Transcripts of the clip in each VAD phase, with or without the hot words."""
         self.asr.hotwords = self.hotwords if hotwords else None
         heard: list[Heard] = []
+        start = voiced_start_ms(pcm)
         for phase in range(phases):
             cut = utterances(self.vad, pcm, phase * PHASE_STEP)
             texts = [self.asr._transcribe_blocking(u.pcm, language).text for u in cut]
-            heard.append(Heard(phase * PHASE_STEP // 8, len(cut), " | ".join(texts)))
+            phase_ms = phase * PHASE_STEP // 8
+            late = cut[0].start_ms - phase_ms - start if cut else 0
+            heard.append(Heard(phase_ms, len(cut), late, " | ".join(texts)))
         self.asr.hotwords = self.hotwords
         return heard
