@@ -74,6 +74,7 @@ class Gateway:
     async def startup(self) -> None:
         """Opens the store and the Rasa client; models load in the background."""
         self.hotwords = load_hotwords(hotwords_path(self.settings))
+        log.info("Whisper hot words (%s): %s", hotwords_path(self.settings), len(self.hotwords))
         try:
             await self.store.open()
         except (OSError, *self.db.errors) as exc:  # type: ignore[misc]
