@@ -41,7 +41,8 @@ class AsrSettings:
     num_workers: int = 1  # parallel transcriptions sharing one model
     beam_size: int = 1
     language: str = "de"
-    hotwords_limit: int = 40  # domain words taken from the Rasa training data
+    # Whisper's hot words, one per line (unset: <rasa.project_dir>/hotwords.txt)
+    hotwords_file: Path | None = None
 
 
 @dataclass(frozen=True)

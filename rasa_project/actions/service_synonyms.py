@@ -36,8 +36,8 @@ ASR_SPELLINGS: dict[str, tuple[str, ...]] = {
 
 def phrases(catalogue: Catalogue) -> dict[str, list[str]]:
     """Service id -> lower-case phrases (name, synonyms, ASR spellings), no duplicates.
-    Lower case, as Whisper writes them; it also keeps these hundreds of phrases out of the
-    gateway's Whisper hotwords, which are capitalised words of the NLU data (hotwords.py)."""
+    Lower case, as Whisper writes them. (The gateway's Whisper hot words are the explicit list
+    in rasa_project/hotwords.txt, not taken from the NLU data.)"""
     table: dict[str, list[str]] = {}
     seen: set[str] = set()
     for service in sorted(catalogue.services.values(), key=lambda s: s.id):

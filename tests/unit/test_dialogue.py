@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from voicebot.services.dialogue import (
     parse_webhook_reply,
     summarise_tracker,
 )
-from voicebot.services.hotwords import extract_hotwords
 
 
 @pytest.mark.parametrize(
@@ -69,18 +67,3 @@ def test_tracker_summary_keeps_what_the_caller_gave() -> None:
         },
     )
     assert summarise_tracker({}) == TrackerSummary(None, None, {})
-
-
-def test_hotwords_are_domain_nouns_by_frequency(tmp_path: Path) -> None:
-    (tmp_path / "nlu.yml").write_text(
-        'version: "3.1"\nnlu:\n- intent: a\n  examples: |\n'
-        "    - Wann hat das Bürgerbüro geöffnet?\n    - Öffnungszeiten vom Bürgerbüro\n"
-        "    - Ich brauche einen [Personalausweis](document)\n"
-        "- lookup: office\n  examples: |\n    - Standesamt\n",
-        encoding="utf-8",
-    )
-    words = extract_hotwords(tmp_path, limit=10)
-    assert words[0] == "Standesamt"  # lookup entries weigh more
-    assert {"Bürgerbüro", "Öffnungszeiten", "Personalausweis"} <= set(words)
-    assert "Wann" not in words and "Ich" not in words
-    assert len(extract_hotwords(tmp_path, limit=2)) == 2

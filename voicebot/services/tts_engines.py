@@ -76,7 +76,13 @@ class PiperEngine:
         config_path: Path | None = None,
         espeak_voice: str | None = None,
         threads: int = 1,
+        noise_scale: float | None = None,
+        noise_w_scale: float | None = None,
     ) -> None:
+        # noise_scale / noise_w_scale: None = the voice's own (varied, random per call);
+        # 0 makes synthesis deterministic (the audio fixtures use that)
+        self.noise_scale = noise_scale
+        self.noise_w_scale = noise_w_scale
         # Imported here: piper pulls in onnxruntime, which is slow to import.
         from piper import PiperVoice
         from piper.config import PiperConfig
@@ -113,11 +119,21 @@ class PiperEngine:
         id_map = self._voice.config.phoneme_id_map
         return {p for sentence in self._voice.phonemize(text) for p in sentence if p not in id_map}
 
+    def phonemize(self, text: str) -> str:
+        """The voice's phonemes for `text`, sentences joined by spaces; `synthesize` speaks
+        them as written when given as "[[ phonemes ]]" (the audio fixtures adjust a few)."""
+        return " ".join("".join(sentence) for sentence in self._voice.phonemize(text))
+
     def synthesize(self, sentence: str, length_scale: float = 1.0) -> Pcm16:
         """Synthesises one sentence; Piper may split it further, the parts are joined."""
         from piper import SynthesisConfig
 
-        syn = SynthesisConfig(length_scale=length_scale, volume=PIPER_VOLUME)
+        syn = SynthesisConfig(
+            length_scale=length_scale,
+            noise_scale=self.noise_scale,
+            noise_w_scale=self.noise_w_scale,
+            volume=PIPER_VOLUME,
+        )
         try:
             parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(sentence, syn)]
         except Exception as exc:  # phonemizer and onnxruntime errors are untyped

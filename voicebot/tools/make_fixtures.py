@@ -215,14 +215,12 @@ def search(clip: Clip, model: Any, limit: int, hotwords: str | None) -> tuple[Cl
     return best[1], best[2]
 
 
-def gateway_hotwords(nlu_dir: Path = Path("rasa_project/data/nlu")) -> str | None:
-    """The hotwords the gateway's ASR derives from the Rasa data, when that module exists."""
-    try:
-        from voicebot.services.hotwords import extract_hotwords
-    except ImportError:
-        return None
-    words = extract_hotwords(nlu_dir) if nlu_dir.is_dir() else []
-    return " ".join(words) or None
+def gateway_hotwords() -> str | None:
+    """The hot words the gateway's ASR uses: the list in asr.hotwords_file (hotwords.txt)."""
+    from voicebot.config import load_settings
+    from voicebot.services.hotwords import hotwords_path, load_hotwords
+
+    return " ".join(load_hotwords(hotwords_path(load_settings()))) or None
 
 
 def manifest_entry(
@@ -296,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.only:
         print("--only given: manifest not rewritten")
         return 1 if missed else 0
+    path = args.out / "manifest.yml"
+    old = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    ours = {f"{clip.name}.wav" for clip in CLIPS}
+    # the dialogue clips (dialogue_fixtures.py) keep their entries and header keys
+    others = [c for c in old.get("clips", []) if c["file"] not in ours]
     manifest = {
         "description": "German caller utterances, synthesised with espeak-ng, telephone band",
         "generated_by": "python -m voicebot.tools.make_fixtures",
@@ -304,12 +307,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "asr_model": model_description,
         "hotwords": hotwords or "",
         "hotwords_note": "whisper_transcript_hotwords: same decoding plus the hotwords the "
-        "gateway derives from rasa_project/data/nlu, i.e. what the running gateway hears",
-        "clips": entries,
+        "gateway reads from rasa_project/hotwords.txt, i.e. what the running gateway hears",
+        **{k: v for k, v in old.items() if k.startswith("dialogue_")},
+        "clips": entries + others,
     }
     text = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100)
-    (args.out / "manifest.yml").write_text(text, encoding="utf-8")
-    print(f"wrote {len(entries)} clips and {args.out / 'manifest.yml'}")
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {len(entries)} clips and {path}")
     if missed:
         print(f"key words lost in: {', '.join(missed)}", file=sys.stderr)
     return 1 if missed else 0

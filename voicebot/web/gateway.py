@@ -25,7 +25,7 @@ from voicebot.procstats import process_stats
 from voicebot.services import models
 from voicebot.services.asr import AsrService
 from voicebot.services.dialogue import RasaClient
-from voicebot.services.hotwords import extract_hotwords
+from voicebot.services.hotwords import hotwords_path, load_hotwords
 from voicebot.services.tts import TtsService
 from voicebot.store.calls import CallStore
 from voicebot.store.db import Database
@@ -62,6 +62,7 @@ class Gateway:
         self._services: Services | None = None
         self._loader: asyncio.Task[None] | None = None
         self._purger: asyncio.Task[None] | None = None
+        self.hotwords: list[str] = []  # read in startup(): a bad list fails the start
 
     @property
     def services(self) -> Services:
@@ -72,6 +73,8 @@ class Gateway:
 
     async def startup(self) -> None:
         """Opens the store and the Rasa client; models load in the background."""
+        self.hotwords = load_hotwords(hotwords_path(self.settings))
+        log.info("Whisper hot words (%s): %s", hotwords_path(self.settings), len(self.hotwords))
         try:
             await self.store.open()
         except (OSError, *self.db.errors) as exc:  # type: ignore[misc]
@@ -157,9 +160,7 @@ class Gateway:
             log.info("%s: %s (%s)", role, resolved.description, resolved.source)
             if resolved.warning:
                 log.warning("%s", resolved.warning)
-        nlu_dir = s.rasa.project_dir / "data"
-        hotwords = extract_hotwords(nlu_dir, s.asr.hotwords_limit) if nlu_dir.is_dir() else []
-        asr = AsrService(s.asr, asr_model.path or s.model_cache_dir, hotwords)
+        asr = AsrService(s.asr, asr_model.path or s.model_cache_dir, self.hotwords)
         self.load_times["asr"] = asr.load()
         tts = TtsService(s.tts, voices)
         self.load_times["tts"] = tts.load()
