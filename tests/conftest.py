@@ -104,6 +104,9 @@ def hook_receiver() -> Iterator[HookReceiver]:
         receiver.stop()
 
 
+CITY_DIALOGUE_TODAY = "2026-11-18"
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, hook_receiver: HookReceiver) -> Iterator[Stack]:
     """The real stack (action server, Rasa, gateway) started once via `voicebot stack`."""
@@ -117,6 +120,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, hook_receiver: HookReceiver)
         VOICEBOT_HANDOFF_TRANSFER_HOOK_URL=hook_receiver.url("/transfer"),
         VOICEBOT_HANDOFF_WEBHOOK_URL=hook_receiver.url("/crm"),
         VOICEBOT_HANDOFF_WEBHOOK_SECRET=HOOK_SECRET,
+        # the forms' date rules by voice on a fixed day (a Wednesday; tests/integration/
+        # test_city_dialogues.py): "am nächsten Montag" is then always a working day
+        VOICEBOT_TODAY=CITY_DIALOGUE_TODAY,
+        VOICEBOT_SPERRMUELL_LEAD_DAYS="2",
     )
     log = data_dir / "stack.out"
     with open(log, "wb") as out:

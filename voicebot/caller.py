@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ async def _wait_for_answer(line: _Line, since: float, timeout: float, quiet: flo
 
 async def place_call(
     url: str,
-    utterances: list[Pcm16],
+    utterances: Sequence[Pcm16 | str],
     *,
     caller: str = "+492140000000",
     language: str = "de",
@@ -134,7 +135,9 @@ async def place_call(
     dtmf: str | None = None,
     call_sid: str | None = None,
 ) -> CallResult:
-    """Plays each utterance after the bot's previous turn; returns what happened."""
+    """Plays each utterance after the bot's previous turn; returns what happened.
+
+    An utterance given as a string is sent as keypad digits (DTMF), e.g. "51373#"."""
     call_sid = call_sid or "CA" + uuid.uuid4().hex
     stream_sid = "MZ" + uuid.uuid4().hex
     line = _Line()
@@ -177,6 +180,16 @@ async def place_call(
                 await stream(SILENCE, seconds=lead_silence_s)
             for n, pcm in enumerate(utterances):
                 began = line.now()
+                if isinstance(pcm, str):  # keypad digits instead of speech
+                    for digit in pcm:
+                        await ws.send_str(twilio.dtmf_message(stream_sid, digit))
+                        await stream(SILENCE, seconds=0.1)
+                    spans.append((began, line.now()))
+                    waiter = asyncio.create_task(
+                        _wait_for_answer(line, line.now(), answer_timeout, quiet_after_answer)
+                    )
+                    await keep_line_open(waiter)
+                    continue
                 if hangup_after_s is not None and n == len(utterances) - 1:
                     await stream(pcm[: int(hangup_after_s * RATE)])
                     spans.append((began, line.now()))

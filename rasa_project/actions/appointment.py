@@ -24,8 +24,6 @@ Flow (domain/appointment.yml, data/rules/appointment.yml):
 from __future__ import annotations
 
 import datetime
-import re
-import zoneinfo
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -33,15 +31,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from . import clock
 from .callback import caller_number, latest_intent, spoken_number
 from .catalogue import Office, Service
 from .catalogue import spoken as sp
 from .catalogue.match import words
 from .faq import CATALOGUE, SERVICE_SLOT, service_from_entities
+from .names import parse_name
 from .normalise import (
     office_hours_time,
     parse_phone_number,
-    parse_spelled_name,
     parse_time,
     speak_date,
     speak_time,
@@ -62,7 +61,6 @@ OTHER_NUMBER = "appointment_other_number"
 VALUE_SLOTS = (SERVICE, DATE, TIME, NAME, PHONE)
 ALL_SLOTS = (*VALUE_SLOTS, CONFIRMED, CORRECTING, OTHER_NUMBER)
 
-TIMEZONE = zoneinfo.ZoneInfo("Europe/Berlin")
 MAX_DAYS_AHEAD = 365  # a preferred day further ahead is refused ("höchstens ein Jahr")
 MIN_PHONE_DIGITS = 6  # shorter digit runs are no callable number (local numbers have 6+)
 # Catalogue services that are no appointment at an office (the Sperrmüll pick-up has its own
@@ -75,8 +73,8 @@ WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"
 
 
 def today() -> datetime.date:
-    """The date in Leverkusen (tests replace this function)."""
-    return datetime.datetime.now(TIMEZONE).date()
+    """The date in Leverkusen, see clock.py (tests replace this function)."""
+    return clock.today()
 
 
 # --- working days -------------------------------------------------------------------------
@@ -214,44 +212,6 @@ def iso_time(value: Any) -> datetime.time | None:
         return datetime.time.fromisoformat(str(value))
     except ValueError:
         return None
-
-
-_NAME_INTRO = re.compile(
-    r"^(?:(?:also|äh|ähm|ja|gut|okay|ok)[,.]?\s+)*"
-    r"(?:mein\s+name\s+ist|mein\s+name|der\s+name\s+ist|der\s+name|name|ich\s+hei(?:ß|ss)e|"
-    r"ich\s+bin|hier\s+ist|hier\s+spricht|das\s+ist|auf\s+den\s+namen)\s+",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]*)*", re.UNICODE)
-_NAME_PARTICLES = {"von", "van", "vom", "zu", "zum", "zur", "der", "den", "de", "ter", "la"}
-_NOT_A_NAME = {"ja", "nein", "nicht", "weiss", "keine", "ahnung", "egal", "hallo", "tschuss"}
-_NOT_A_NAME |= {"termin", "warum", "was", "wieso", "keinen", "sage", "sagen", "doch"}
-_POLITE = {"bitte", "danke"}
-
-
-def parse_name(text: str) -> str | None:
-    """The caller's name, cleaned ("mein Name ist anna schmidt." -> "Anna Schmidt"), or a
-    spelled name ("S C H M I D T" -> "Schmidt"); None when it does not look like a name."""
-    spelled = parse_spelled_name(text)
-    if spelled is not None and sum(c.isalpha() for c in spelled) >= 3:
-        return spelled
-    if any(c.isdigit() for c in text):
-        return None
-    rest = _NAME_INTRO.sub("", " ".join(text.split()).strip(" .,!?;:"))
-    parts = [p.strip(".") for p in _NAME_WORD.findall(rest)]
-    while parts and words(parts[-1]) and words(parts[-1])[0] in _POLITE:
-        parts.pop()
-    parts = [p for p in parts if p]
-    if not parts or len(parts) > 6 or sum(len(p) for p in parts) < 2:
-        return None
-    if any(w in _NOT_A_NAME for p in parts for w in words(p)):
-        return None
-    last = len(parts) - 1
-    named = [
-        p.lower() if p.lower() in _NAME_PARTICLES and n < last else p[:1].upper() + p[1:]
-        for n, p in enumerate(parts)
-    ]
-    return " ".join(named)
 
 
 def keypad_or_text(slot_value: Any, tracker: Tracker) -> str:

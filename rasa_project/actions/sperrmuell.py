@@ -24,7 +24,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from . import clock
 from .callback import caller_number, latest_intent, phone_number, spoken_number
+from .names import parse_name
 from .normalise import (
     is_leverkusen_postcode,
     number_to_words,
@@ -34,7 +36,6 @@ from .normalise import (
     parse_number_word,
     parse_phone_number,
     parse_postcode,
-    parse_spelled_name,
 )
 from .normalise._text import fold
 from .requests_client import store_and_confirm
@@ -92,13 +93,8 @@ DIGIT_WORDS = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben
 
 
 def today() -> datetime.date:
-    """Today in Leverkusen (Europe/Berlin). Tests replace this function."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return datetime.datetime.now(ZoneInfo("Europe/Berlin")).date()
-    except Exception:  # no time zone data on this machine: the server's local date
-        return datetime.date.today()
+    """Today in Leverkusen, see clock.py. Tests replace this function."""
+    return clock.today()
 
 
 def lead_days() -> int:
@@ -594,36 +590,6 @@ def check_date(date: datetime.date, day: datetime.date, lead: int) -> tuple[bool
     if (date - day).days > 366:
         return False, "So weit im Voraus kann ich keinen Termin aufnehmen."
     return True, None
-
-
-_NAME_PREFIX = re.compile(
-    r"^\s*(?:(?:ja|also|äh|ähm)\s*,?\s*)?(?:mein name ist|mein name lautet|ich heiße|ich heisse|"
-    r"ich bin|hier ist|hier spricht|der name ist|name)\s*[:,]?\s*",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
-
-
-def parse_name(text: str) -> str | None:
-    """The caller's name: "Mein Name ist Anna Schmidt." -> "Anna Schmidt"; a spelled name
-    ("S C H M I D T") is read letter by letter. None for "ja", digits or nothing."""
-    text = " ".join(str(text or "").split())
-    spelled = parse_spelled_name(text)
-    if spelled and len(spelled) >= 2:
-        return spelled
-    text = _NAME_PREFIX.sub("", text).strip(" .,!?")
-    if re.search(r"\d", text):
-        return None
-    words = _NAME_WORD.findall(text)
-    if not words or len(words) > 6:
-        return None
-    if all(fold(w) in {"ja", "nein", "okay", "ok", "hm", "aeh", "aehm", "bitte"} for w in words):
-        return None
-    if not any(len(w) >= 2 for w in words):
-        return None
-    if any(fold(w) not in _ONE and parse_number_word(w) is not None for w in words):
-        return None  # "in drei Wochen": an answer to another question
-    return " ".join(w[:1].upper() + w[1:] for w in words)
 
 
 # --- the form ------------------------------------------------------------------------------

@@ -123,10 +123,11 @@ DIALOGUE_CLIPS: tuple[DialogueClip, ...] = (
     DialogueClip("naechster_montag", "Am nächsten Montag.",
                  espeak("de+m3", 140), ("nächsten", "montag"), slot="date",
                  value="next Monday (relative to the call's date)"),
-    DialogueClip("name_schmidt", "Mein Name ist Schmidt.", joe("de", 1.3, replace=()),
+    DialogueClip("name_schmidt", "Mein Name ist Schmidt.", joe("de", 1.1, replace=()),
                  ("name", "schmidt"), slot="name", value="Schmidt",
-                 note="'Mein Name ist Anna Schmidt.' was always heard as 'Anars/Anas Schmidt'"
-                 + PLAIN),
+                 note="'Mein Name ist Anna Schmidt.' was always heard as 'Anars/Anas Schmidt';"
+                 " at length_scale 1.3 a live call heard 'Mein Name ist' in 2 of 10 onset"
+                 " leads (0-0.5 s), at 1.1 in none" + PLAIN),
     DialogueClip("ja_stimmt", "Ja, das stimmt.", espeak("de+m3", 140), ("ja", "stimmt"),
                  intent="affirm"),
     DialogueClip("en_oeffnungszeiten", "What are the opening hours of the citizens office?",
