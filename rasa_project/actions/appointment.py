@@ -153,6 +153,17 @@ def parse_clock(text: str) -> datetime.time | None:
     return office_hours_time(found) if found else None
 
 
+def keypad_time(digits: str) -> datetime.time | None:
+    """A time typed on the keypad: "10" -> 10:00, "930" -> 09:30, "1415" -> 14:15."""
+    digits = digits.strip().rstrip("#")
+    if not digits.isdigit() or not 1 <= len(digits) <= 4:
+        return None
+    hour, minute = (int(digits), 0) if len(digits) <= 2 else (int(digits[:-2]), int(digits[-2:]))
+    if hour > 23 or minute > 59:
+        return None
+    return office_hours_time(datetime.time(hour, minute))
+
+
 def date_problem(date: datetime.date, office: Office | None) -> tuple[str, dict[str, str]] | None:
     """Why the day cannot be a preferred day (response and its variables), or None."""
     spoken = speak_date(date)
@@ -465,7 +476,9 @@ class ValidateAppointmentForm(FormValidationAction):
         """A clock time within the office's hours on the preferred day."""
         if self._no_answer(slot_value, dispatcher, tracker):
             return {TIME: None}
-        time = parse_clock(str(slot_value or ""))
+        text = keypad_or_text(slot_value, tracker)
+        typed = str(slot_value or "").startswith("/dtmf")
+        time = keypad_time(text) if typed else parse_clock(text)
         if time is None:
             dispatcher.utter_message(response="utter_appointment_time_missing")
             return {TIME: None}

@@ -24,6 +24,7 @@ from actions.appointment import (
     ActionSubmitAppointment,
     ValidateAppointmentForm,
     easter_sunday,
+    keypad_time,
     nrw_holiday,
     parse_name,
 )
@@ -797,3 +798,22 @@ def test_submit_without_a_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOICEBOT_GATEWAY_URL", raising=False)
     messages, _ = run(ActionSubmitAppointment(), tracker(appointment_confirmed="yes", **FULL))
     assert said(messages) == ["utter_request_not_saved"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("10", "10:00"),
+        ("10#", "10:00"),
+        ("930", "09:30"),
+        ("1415", "14:15"),
+        ("3", "15:00"),
+        ("2460", None),
+        ("99", None),
+        ("", None),
+        ("12345", None),
+    ],
+)
+def test_a_time_typed_on_the_keypad(typed: str, expected: str | None) -> None:
+    found = keypad_time(typed)
+    assert (found.strftime("%H:%M") if found else None) == expected
