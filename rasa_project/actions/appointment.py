@@ -47,6 +47,7 @@ from .normalise import (
 )
 from .normalise import parse_date as _parse_date
 from .requests_client import store_and_confirm
+from .workdays import holiday_name as nrw_holiday
 
 KIND = "appointment"
 FORM = "appointment_form"
@@ -78,41 +79,6 @@ def today() -> datetime.date:
 
 
 # --- working days -------------------------------------------------------------------------
-
-
-def easter_sunday(year: int) -> datetime.date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return datetime.date(year, month, day + 1)
-
-
-def nrw_holiday(date: datetime.date) -> str | None:
-    """The name of the public holiday in North Rhine-Westphalia on `date`, or None."""
-    fixed = {
-        (1, 1): "Neujahr",
-        (5, 1): "Tag der Arbeit",
-        (10, 3): "Tag der Deutschen Einheit",
-        (11, 1): "Allerheiligen",
-        (12, 25): "erster Weihnachtstag",
-        (12, 26): "zweiter Weihnachtstag",
-    }
-    if (date.month, date.day) in fixed:
-        return fixed[(date.month, date.day)]
-    movable = {
-        -2: "Karfreitag",
-        1: "Ostermontag",
-        39: "Christi Himmelfahrt",
-        50: "Pfingstmontag",
-        60: "Fronleichnam",
-    }
-    return movable.get((date - easter_sunday(date.year)).days)
 
 
 # --- what the caller said -----------------------------------------------------------------

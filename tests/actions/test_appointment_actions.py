@@ -23,11 +23,11 @@ from actions.appointment import (
     ActionStartAppointment,
     ActionSubmitAppointment,
     ValidateAppointmentForm,
-    easter_sunday,
     keypad_time,
-    nrw_holiday,
     parse_name,
 )
+from actions.workdays import easter_sunday
+from actions.workdays import holiday_name as nrw_holiday
 from aiohttp import web
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
