@@ -32,7 +32,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from . import clock
-from .callback import caller_number, latest_intent, spoken_number
+from .callback import latest_intent, spoken_number
 from .catalogue import Office, Service
 from .catalogue import spoken as sp
 from .catalogue.match import words
@@ -46,6 +46,13 @@ from .normalise import (
     speak_time,
 )
 from .normalise import parse_date as _parse_date
+from .phone_answer import (
+    MIN_PHONE_DIGITS,
+    AskPhone,
+    keypad_or_text,
+    validate_phone,
+    yes_or_no,
+)
 from .requests_client import store_and_confirm
 from .workdays import holiday_name as nrw_holiday
 
@@ -63,7 +70,6 @@ VALUE_SLOTS = (SERVICE, DATE, TIME, NAME, PHONE)
 ALL_SLOTS = (*VALUE_SLOTS, CONFIRMED, CORRECTING, OTHER_NUMBER)
 
 MAX_DAYS_AHEAD = 365  # a preferred day further ahead is refused ("höchstens ein Jahr")
-MIN_PHONE_DIGITS = 6  # shorter digit runs are no callable number (local numbers have 6+)
 # Catalogue services that are no appointment at an office (the Sperrmüll pick-up has its own
 # form; the waste calendar is an answer, not a visit).
 NO_APPOINTMENT = frozenset({"sperrmuell", "abfuhrtermine"})
@@ -191,14 +197,6 @@ def iso_time(value: Any) -> datetime.time | None:
         return None
 
 
-def keypad_or_text(slot_value: Any, tracker: Tracker) -> str:
-    """The caller's answer; keypad digits arrive as '/dtmf{"dtmf_digits": "..."}'."""
-    text = str(slot_value or "")
-    if text.startswith("/dtmf"):
-        text = str(next(tracker.get_latest_entity_values("dtmf_digits"), None) or "")
-    return text
-
-
 # The parts of the request a caller can name when something is wrong (folded words).
 PART_WORDS: dict[str, frozenset[str]] = {
     SERVICE: frozenset({"dienstleistung", "anliegen", "service", "thema", "leistung", "grund"}),
@@ -211,8 +209,6 @@ PART_WORDS: dict[str, frozenset[str]] = {
     )
     | frozenset({"handy", "number", "phone"}),
 }
-_YES = frozenset({"ja", "richtig", "genau", "korrekt", "stimmt", "passt", "jawohl", "yes"})
-_NO = frozenset({"nein", "falsch", "nicht", "no", "korrigieren", "andern", "fehler"})
 
 
 def named_parts(text: str) -> list[str]:
@@ -225,16 +221,6 @@ def named_parts(text: str) -> list[str]:
     if CATALOGUE.find(text) is not None:
         named.add(SERVICE)
     return [slot for slot in VALUE_SLOTS if slot in named]
-
-
-def yes_or_no(text: str, intent: str | None) -> bool | None:
-    """True for yes, False for no ("stimmt nicht" is no), None when neither."""
-    said = set(words(text))
-    if intent == "deny" or said & _NO:
-        return False
-    if intent == "affirm" or said & _YES:
-        return True
-    return None
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -284,22 +270,11 @@ class ActionStartAppointment(Action):
         return [*events, SlotSet(SERVICE, service.id)]
 
 
-class ActionAskAppointmentPhone(Action):
-    """Offers the number the caller is calling from, else asks for the digits."""
+class ActionAskAppointmentPhone(AskPhone):
+    """Offers the caller's own number, else asks for the digits."""
 
-    def name(self) -> str:
-        """Rasa calls action_ask_<slot> instead of utter_ask_<slot> when it exists."""
-        return "action_ask_appointment_phone"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """One question; validate_appointment_form checks the answer."""
-        if caller_number(tracker) and not tracker.get_slot(OTHER_NUMBER):
-            dispatcher.utter_message(response="utter_ask_appointment_phone_caller")
-        else:
-            dispatcher.utter_message(response="utter_ask_appointment_phone")
-        return []
+    slot = PHONE
+    other_slot = OTHER_NUMBER
 
 
 def summary_values(tracker: Tracker) -> dict[str, str] | None:
@@ -480,23 +455,7 @@ class ValidateAppointmentForm(FormValidationAction):
         """ "ja" takes the caller's own number, "nein" asks for digits; digits need 6 to 15."""
         if self._no_answer(slot_value, dispatcher, tracker):
             return {PHONE: None}
-        own = caller_number(tracker)
-        offered = own is not None and not tracker.get_slot(OTHER_NUMBER)
-        digits = parse_phone_number(keypad_or_text(slot_value, tracker).replace("#", " "))
-        if digits:
-            if len(digits.lstrip("+")) < MIN_PHONE_DIGITS:
-                dispatcher.utter_message(
-                    response="utter_appointment_phone_too_short", number=spoken_number(digits)
-                )
-                return {PHONE: None, OTHER_NUMBER: True}
-            return {PHONE: digits}
-        answer = yes_or_no(str(slot_value or ""), latest_intent(tracker))
-        if offered and answer is True:
-            return {PHONE: own}
-        if offered and answer is False:
-            return {PHONE: None, OTHER_NUMBER: True}
-        dispatcher.utter_message(response="utter_appointment_phone_invalid")
-        return {PHONE: None, OTHER_NUMBER: True}
+        return validate_phone(slot_value, dispatcher, tracker, PHONE, OTHER_NUMBER, "appointment")
 
     def validate_appointment_confirmed(
         self,

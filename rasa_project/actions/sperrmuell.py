@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from . import clock
-from .callback import caller_number, latest_intent, phone_number, spoken_number
+from .callback import latest_intent, spoken_number
 from .names import parse_name
 from .normalise import (
     is_leverkusen_postcode,
@@ -34,10 +34,10 @@ from .normalise import (
     parse_date,
     parse_house_number,
     parse_number_word,
-    parse_phone_number,
     parse_postcode,
 )
 from .normalise._text import fold
+from .phone_answer import AskPhone, validate_phone
 from .requests_client import store_and_confirm
 from .workdays import add_working_days, holiday_name, is_working_day
 
@@ -690,22 +690,11 @@ class ActionAskSperrmuellDate(Action):
         return []
 
 
-class ActionAskSperrmuellPhone(Action):
-    """Offers the number the caller is calling from, else asks for the digits."""
+class ActionAskSperrmuellPhone(AskPhone):
+    """Offers the caller's own number, else asks for the digits."""
 
-    def name(self) -> str:
-        """Rasa calls action_ask_<slot> instead of utter_ask_<slot> when it exists."""
-        return "action_ask_sperrmuell_phone"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """One question; validate_sperrmuell_form checks the answer."""
-        if caller_number(tracker) and not tracker.get_slot(OTHER_NUMBER):
-            dispatcher.utter_message(response="utter_ask_sperrmuell_phone_caller")
-        else:
-            dispatcher.utter_message(response="utter_ask_sperrmuell_phone")
-        return []
+    slot = PHONE
+    other_slot = OTHER_NUMBER
 
 
 class ActionAskSperrmuellConfirmed(Action):
@@ -938,27 +927,7 @@ class ValidateSperrmuellForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """ "ja" takes the caller's number, "nein" asks for digits; 6 to 15 digits."""
-        own = caller_number(tracker)
-        offered = own is not None and not tracker.get_slot(OTHER_NUMBER)
-        intent = latest_intent(tracker)
-        text = str(slot_value or "")
-        if text.startswith("/dtmf"):
-            text = next(tracker.get_latest_entity_values("dtmf_digits"), "") or ""
-        number = phone_number(text)
-        if number:
-            return {PHONE: number}
-        digits = parse_phone_number(text.replace("#", " "))
-        if digits and len(digits.lstrip("+")) < 6:
-            dispatcher.utter_message(
-                response="utter_sperrmuell_phone_too_short", number=spoken_number(digits)
-            )
-            return {PHONE: None, OTHER_NUMBER: True}
-        if offered and intent == "affirm":
-            return {PHONE: own}
-        if offered and intent == "deny":
-            return {PHONE: None, OTHER_NUMBER: True}
-        dispatcher.utter_message(response="utter_sperrmuell_phone_invalid")
-        return {PHONE: None, OTHER_NUMBER: True}
+        return validate_phone(slot_value, dispatcher, tracker, PHONE, OTHER_NUMBER, "sperrmuell")
 
     def validate_sperrmuell_confirmed(
         self,

@@ -1,0 +1,91 @@
+"""The callback number in a form (appointment, Sperrmüll): offer the caller's own number,
+else take spoken or typed digits.
+
+Each form has a slot for the number, a flag slot "the caller wants another number", and the
+responses `utter_ask_<slot>_caller` (offer the own number), `utter_ask_<slot>` (ask for the
+digits), `utter_<form>_phone_too_short` ({number}) and `utter_<form>_phone_invalid`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from .callback import caller_number, latest_intent, spoken_number
+from .catalogue.match import words
+from .normalise import parse_phone_number
+
+MIN_PHONE_DIGITS = 6  # shorter digit runs are no callable number (local numbers have 6+)
+_YES = frozenset({"ja", "richtig", "genau", "korrekt", "stimmt", "passt", "jawohl", "yes"})
+_NO = frozenset({"nein", "falsch", "nicht", "no", "korrigieren", "andern", "fehler"})
+
+
+def yes_or_no(text: str, intent: str | None) -> bool | None:
+    """True for yes, False for no ("stimmt nicht" is no), None when neither."""
+    said = set(words(text))
+    if intent == "deny" or said & _NO:
+        return False
+    if intent == "affirm" or said & _YES:
+        return True
+    return None
+
+
+def keypad_or_text(slot_value: Any, tracker: Tracker) -> str:
+    """The caller's answer; keypad digits arrive as '/dtmf{"dtmf_digits": "..."}'."""
+    text = str(slot_value or "")
+    if text.startswith("/dtmf"):
+        text = str(next(tracker.get_latest_entity_values("dtmf_digits"), None) or "")
+    return text
+
+
+def validate_phone(
+    slot_value: Any,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    slot: str,
+    other_slot: str,
+    form: str,
+) -> dict[str, Any]:
+    """ "ja" takes the caller's own number, "nein" asks for digits; digits need 6 to 15."""
+    own = caller_number(tracker)
+    offered = own is not None and not tracker.get_slot(other_slot)
+    digits = parse_phone_number(keypad_or_text(slot_value, tracker).replace("#", " "))
+    if digits:
+        if len(digits.lstrip("+")) < MIN_PHONE_DIGITS:
+            dispatcher.utter_message(
+                response=f"utter_{form}_phone_too_short", number=spoken_number(digits)
+            )
+            return {slot: None, other_slot: True}
+        return {slot: digits}
+    answer = yes_or_no(str(slot_value or ""), latest_intent(tracker))
+    if offered and answer is True:
+        return {slot: own}
+    if offered and answer is False:
+        return {slot: None, other_slot: True}
+    dispatcher.utter_message(response=f"utter_{form}_phone_invalid")
+    return {slot: None, other_slot: True}
+
+
+class AskPhone(Action):
+    """Offers the number the caller is calling from, else asks for the digits."""
+
+    slot = ""
+    other_slot = ""
+
+    def name(self) -> str:
+        """Rasa calls action_ask_<slot> instead of utter_ask_<slot> when it exists."""
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """One question; the form's validation checks the answer."""
+        if caller_number(tracker) and not tracker.get_slot(self.other_slot):
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}_caller")
+        else:
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
