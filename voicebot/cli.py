@@ -8,7 +8,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from voicebot.config import Settings, describe_settings, load_settings
 from voicebot.errors import VoicebotError
@@ -54,11 +56,16 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def caller_steps(items: list[str], load: Callable[[Path], Any]) -> list[Any]:
+    """`voicebot call` arguments in order: a WAV file is an utterance, "dtmf:51373#" keys."""
+    return [item[5:] if item.startswith("dtmf:") else load(Path(item)) for item in items]
+
+
 def _call(args: argparse.Namespace, settings: Settings) -> int:
     from voicebot.caller import format_dialogue, load_caller_audio, place_call, save_wav
 
     url = args.url or f"ws://{settings.host}:{settings.port}/media/twilio"
-    utterances = [load_caller_audio(Path(p)) for p in args.audio]
+    utterances = caller_steps(args.audio, load_caller_audio)
     from voicebot.tokens import read_api_token
 
     token = args.token or read_api_token(settings)
@@ -118,7 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="train even if nothing changed")
     p.set_defaults(func=_train)
     p = sub.add_parser("call", help="call the hotline with WAV files and print the dialogue")
-    p.add_argument("audio", nargs="+", help="WAV files, one caller utterance each")
+    p.add_argument(
+        "audio",
+        nargs="+",
+        help="WAV files, one caller utterance each; dtmf:DIGITS presses keys at that point",
+    )
     p.add_argument("--url", help="media WebSocket URL (default from the settings)")
     p.add_argument("--record", help="write what the bot said to this WAV file")
     p.add_argument("--json", action="store_true", help="print the call record as JSON")
