@@ -46,6 +46,7 @@ from .normalise import (
     speak_time,
 )
 from .normalise import parse_date as _parse_date
+from .normalise.dates import WEEKDAY_NAMES
 from .phone_answer import (
     MIN_PHONE_DIGITS,
     AskPhone,
@@ -76,7 +77,7 @@ NO_APPOINTMENT = frozenset({"sperrmuell", "abfuhrtermine"})
 # Accusative with article: "für den Reisepass", "für die Anmeldung", "für das Führungszeugnis".
 ACCUSATIVE = {"der": "den", "die": "die", "das": "das"}
 PRONOUN = {"der": "er", "die": "sie", "das": "es"}
-WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+WEEKDAYS = WEEKDAY_NAMES
 
 
 def today() -> datetime.date:

@@ -37,6 +37,7 @@ from .normalise import (
     parse_postcode,
 )
 from .normalise._text import fold
+from .normalise.dates import MONTH_NAMES, WEEKDAY_NAMES
 from .phone_answer import AskPhone, validate_phone
 from .requests_client import store_and_confirm
 from .workdays import add_working_days, holiday_name, is_working_day
@@ -71,21 +72,8 @@ LEAD_DAYS_ENV = "VOICEBOT_SPERRMUELL_LEAD_DAYS"
 DEFAULT_LEAD_DAYS = 5
 MAX_LEAD_DAYS = 60
 
-WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
-MONTHS = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
+WEEKDAYS = WEEKDAY_NAMES
+MONTHS = MONTH_NAMES
 DIGIT_WORDS = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
 
 
