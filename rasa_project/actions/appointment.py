@@ -276,6 +276,8 @@ class ActionAskAppointmentPhone(AskPhone):
 
     slot = PHONE
     other_slot = OTHER_NUMBER
+    offer_own = "utter_ask_appointment_phone_caller"
+    ask_digits = "utter_ask_appointment_phone"
 
 
 def summary_values(tracker: Tracker) -> dict[str, str] | None:
@@ -456,7 +458,15 @@ class ValidateAppointmentForm(FormValidationAction):
         """ "ja" takes the caller's own number, "nein" asks for digits; digits need 6 to 15."""
         if self._no_answer(slot_value, dispatcher, tracker):
             return {PHONE: None}
-        return validate_phone(slot_value, dispatcher, tracker, PHONE, OTHER_NUMBER, "appointment")
+        return validate_phone(
+            slot_value,
+            dispatcher,
+            tracker,
+            PHONE,
+            OTHER_NUMBER,
+            too_short="utter_appointment_phone_too_short",
+            invalid="utter_appointment_phone_invalid",
+        )
 
     def validate_appointment_confirmed(
         self,

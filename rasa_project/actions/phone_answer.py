@@ -1,9 +1,9 @@
 """The callback number in a form (appointment, Sperrmüll): offer the caller's own number,
 else take spoken or typed digits.
 
-Each form has a slot for the number, a flag slot "the caller wants another number", and the
-responses `utter_ask_<slot>_caller` (offer the own number), `utter_ask_<slot>` (ask for the
-digits), `utter_<form>_phone_too_short` ({number}) and `utter_<form>_phone_invalid`.
+Each form has a slot for the number, a flag slot "the caller wants another number", and four
+responses: offer the own number, ask for the digits, too short ({number}), not understood.
+The forms name them in full, so that the project test finds every response an action says.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def validate_phone(
     tracker: Tracker,
     slot: str,
     other_slot: str,
-    form: str,
+    too_short: str,
+    invalid: str,
 ) -> dict[str, Any]:
     """ "ja" takes the caller's own number, "nein" asks for digits; digits need 6 to 15."""
     own = caller_number(tracker)
@@ -56,9 +57,7 @@ def validate_phone(
     digits = parse_phone_number(keypad_or_text(slot_value, tracker).replace("#", " "))
     if digits:
         if len(digits.lstrip("+")) < MIN_PHONE_DIGITS:
-            dispatcher.utter_message(
-                response=f"utter_{form}_phone_too_short", number=spoken_number(digits)
-            )
+            dispatcher.utter_message(response=too_short, number=spoken_number(digits))
             return {slot: None, other_slot: True}
         return {slot: digits}
     answer = yes_or_no(str(slot_value or ""), latest_intent(tracker))
@@ -66,7 +65,7 @@ def validate_phone(
         return {slot: own}
     if offered and answer is False:
         return {slot: None, other_slot: True}
-    dispatcher.utter_message(response=f"utter_{form}_phone_invalid")
+    dispatcher.utter_message(response=invalid)
     return {slot: None, other_slot: True}
 
 
@@ -75,6 +74,8 @@ class AskPhone(Action):
 
     slot = ""
     other_slot = ""
+    offer_own = ""  # response: "... unter der Nummer, von der Sie gerade anrufen?"
+    ask_digits = ""  # response: "Unter welcher Telefonnummer ...?"
 
     def name(self) -> str:
         """Rasa calls action_ask_<slot> instead of utter_ask_<slot> when it exists."""
@@ -85,7 +86,7 @@ class AskPhone(Action):
     ) -> list[EventType]:
         """One question; the form's validation checks the answer."""
         if caller_number(tracker) and not tracker.get_slot(self.other_slot):
-            dispatcher.utter_message(response=f"utter_ask_{self.slot}_caller")
+            dispatcher.utter_message(response=self.offer_own)
         else:
-            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+            dispatcher.utter_message(response=self.ask_digits)
         return []

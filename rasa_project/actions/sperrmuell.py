@@ -683,6 +683,8 @@ class ActionAskSperrmuellPhone(AskPhone):
 
     slot = PHONE
     other_slot = OTHER_NUMBER
+    offer_own = "utter_ask_sperrmuell_phone_caller"
+    ask_digits = "utter_ask_sperrmuell_phone"
 
 
 class ActionAskSperrmuellConfirmed(Action):
@@ -915,7 +917,15 @@ class ValidateSperrmuellForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """ "ja" takes the caller's number, "nein" asks for digits; 6 to 15 digits."""
-        return validate_phone(slot_value, dispatcher, tracker, PHONE, OTHER_NUMBER, "sperrmuell")
+        return validate_phone(
+            slot_value,
+            dispatcher,
+            tracker,
+            PHONE,
+            OTHER_NUMBER,
+            too_short="utter_sperrmuell_phone_too_short",
+            invalid="utter_sperrmuell_phone_invalid",
+        )
 
     def validate_sperrmuell_confirmed(
         self,
