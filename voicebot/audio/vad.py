@@ -234,14 +234,19 @@ class Segmenter:
         return self._last_voiced_end_ms
 
     def _finish(self, complete: bool) -> Utterance | None:
-        """Closes the current utterance; noise shorter than min_speech_ms is dropped."""
+        """Closes the current utterance; a sound shorter than min_speech_ms is dropped."""
         self._in_speech = False
         speech, self._speech = self._speech, []
         return self._snapshot(speech, complete)
 
     def _snapshot(self, speech: list[npt.NDArray[np.float32]], complete: bool) -> Utterance | None:
-        """The utterance made of `speech` windows, or None when it is too short to be one."""
-        if self._voiced_ms < self._settings.min_speech_ms or not speech:
+        """The utterance made of `speech` windows, or None when it is too short to be one.
+
+        Its length runs from the onset to the last window above the lower (hysteresis)
+        threshold, as in Silero's own segmentation. Counting only the windows above the onset
+        threshold made a short "Ja" depend on where the 32 ms windows happened to fall: from a
+        fresh model state a few windows land just below it, and the answer was lost."""
+        if self._last_voiced_end_ms - self._start_ms < self._settings.min_speech_ms or not speech:
             return None
         # keep only a little of the trailing silence: Whisper does not need it
         keep_ms = self._last_voiced_end_ms - self._start_ms + self._settings.pre_speech_ms + 200
