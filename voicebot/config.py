@@ -185,6 +185,8 @@ class Settings:
     language: str = "de"
     max_calls: int = 8  # concurrent calls; more are refused (WebSocket close 1013)
     dtmf_interdigit_ms: int = 1500  # a DTMF entry ends after this pause or with '#'
+    no_input_s: float = 10.0  # caller silent this long after the bot spoke: reprompt (0: off)
+    no_input_reprompts: int = 2  # unanswered reprompts before the bot says goodbye
     default_department: str = "buergerbuero"  # transfer target when none is named
     transcript_retention_days: int = 30
     log_level: str = "INFO"

@@ -1,7 +1,8 @@
-"""Barge-in, the filler prompt and overload, against real Rasa and models.
+"""Barge-in, the filler prompt, a silent caller and overload, against real Rasa and models.
 
 A second gateway runs beside the session's stack: it talks to the same Rasa through a small
-proxy that can slow the webhook down, and it takes at most two calls.
+proxy that can slow the webhook down, it takes at most two calls, and it reprompts a silent
+caller after NO_INPUT_S seconds, once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tests.support import (
 from voicebot.caller import CallResult, load_caller_audio, place_call
 
 pytestmark = pytest.mark.integration
+NO_INPUT_S = 4
 
 
 class SlowRasaProxy:
@@ -100,6 +102,8 @@ def gateway(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         VOICEBOT_RASA_URL=proxy_url,
         VOICEBOT_RASA_ACTIONS_URL=stack.env["VOICEBOT_RASA_ACTIONS_URL"],
         VOICEBOT_MAX_CALLS="2",
+        VOICEBOT_NO_INPUT_S=str(NO_INPUT_S),  # shorter than the default 10 s: faster tests
+        VOICEBOT_NO_INPUT_REPROMPTS="1",
     )
     env["VOICEBOT_RASA_TOKEN"] = stack.env.get("VOICEBOT_RASA_TOKEN", "voicebot-local-rasa-token")
     try:
@@ -191,3 +195,38 @@ def test_overload_refuses_the_extra_call_and_spares_the_others(
         assert voiced_seconds(result.bot_audio_between(result.speech_spans[0][1])) > 1.0
     with urllib.request.urlopen(f"{gateway.http_url}/health") as resp:
         assert json.loads(resp.read())["metrics"]["calls_refused"] >= 1
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * 8000), dtype=np.int16)
+
+
+def test_a_silent_caller_is_asked_again_and_then_answered(
+    gateway: SecondGateway, manifest: list[dict[str, Any]]
+) -> None:
+    question = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
+    # the caller says nothing for longer than NO_INPUT_S, then asks after the reprompt
+    result = _call(gateway, [silence(NO_INPUT_S + 2), question], answer_timeout=30)
+    greeting, reprompt, *answer = [t["text"] for t in turns(result, "bot")]
+    assert reprompt.startswith("Sind Sie noch da?"), reprompt
+    assert reprompt.endswith(greeting.rsplit(". ", 1)[-1]), (greeting, reprompt)  # the question
+    (asked,) = turns(result, "caller")
+    assert asked["intent"] == "ask_opening_hours", asked
+    assert any("Uhr" in text for text in answer), answer
+    assert result.record is not None and result.record["end_reason"] == "hangup"
+
+
+def test_a_caller_who_stays_silent_hears_goodbye_and_the_call_ends(
+    gateway: SecondGateway,
+) -> None:
+    result = _call(gateway, [silence(60)], answer_timeout=5)
+    texts = [t["text"] for t in turns(result, "bot")]
+    assert len(texts) == 3 and texts[1].startswith("Sind Sie noch da?"), texts
+    assert "Auf Wiederhören" in texts[2], texts
+    assert not turns(result, "caller")
+    # the bot ended the call long before the caller's minute of silence was over
+    assert result.close_reason == "no_input", result.close_reason
+    ((began, stopped),) = result.speech_spans
+    assert stopped - began < 50, "the caller's silence was not cut short by the bot"
+    assert result.record is not None and result.record["end_reason"] == "no_input"
+    assert voiced_seconds(result.bot_audio_between(result.marks[1][0])) > 1.0, "no goodbye"

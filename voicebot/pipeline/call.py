@@ -21,6 +21,7 @@ from typing import Any
 from voicebot.audio.resample import Pcm16, StreamResampler
 from voicebot.audio.vad import SpeechPaused, SpeechStarted, Utterance
 from voicebot.errors import VoicebotError
+from voicebot.pipeline.no_input import NoInputPolicy
 from voicebot.pipeline.playout import MediaSink, Pacer, frames
 from voicebot.pipeline.services import Services
 from voicebot.services.asr import Transcript
@@ -46,6 +47,11 @@ class CallInfo:
 @dataclass(frozen=True)
 class _Start:
     """Input: the call has started; fetch the greeting."""
+
+
+@dataclass(frozen=True)
+class _NoInput:
+    """Input: the caller said and typed nothing for `no_input_s` after the bot spoke."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,8 @@ class CallSession:
         self._task: asyncio.Task[None] | None = None
         self._finished = False
         self._filler_was_last = False
+        self._no_input = NoInputPolicy(self._settings.no_input_reprompts)
+        self._last_message: str | None = None  # repeated when the caller stays silent
         self.ended = asyncio.Event()  # set when the bot decided to end the call
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -253,9 +261,13 @@ class CallSession:
     async def _dialogue_loop(self) -> None:
         """Handles inputs in order until the bot ends the call."""
         while self._outcome.reason is None:
-            item = await self._inputs.get()
+            item = await self._next_input()
+            if not isinstance(item, _NoInput):
+                self._no_input.heard()
             try:
-                if isinstance(item, _Start):
+                if isinstance(item, _NoInput):
+                    await self._reprompt_or_end()
+                elif isinstance(item, _Start):
                     await self._turn(None, self._call_start_message(), {})
                 elif isinstance(item, _Dtmf):
                     turn = self._new_turn("caller", f"DTMF {item.digits}")
@@ -270,6 +282,29 @@ class CallSession:
             await self._hand_off()
         await self._sink.close(self._outcome.reason)
         self.ended.set()
+
+    async def _next_input(self) -> _Start | _Dtmf | Utterance | _NoInput:
+        """The next input; _NoInput when the caller stays silent after the bot has spoken
+        (not while they are speaking or typing a number)."""
+        timeout = self._settings.no_input_s
+        while True:
+            if timeout <= 0:
+                return await self._inputs.get()
+            try:
+                return await asyncio.wait_for(self._inputs.get(), timeout)
+            except asyncio.TimeoutError:
+                if not (self._segmenter.in_speech or self._dtmf_digits):
+                    return _NoInput()
+
+    async def _reprompt_or_end(self) -> None:
+        """Asks whether the caller is still there and repeats the question; after the last
+        reprompt says goodbye and ends the call."""
+        what = self._no_input.silence()
+        text = self._no_input.text(what, self.language, self._last_message)
+        log.info("call %s: no input from the caller: %s", self.info.call_id, what)
+        await self._speak_message(BotMessage(text=text))
+        if what == "goodbye":
+            self._outcome = _Outcome("no_input")
 
     async def _utterance(self, utt: Utterance) -> None:
         """Transcribes one utterance and answers it."""
@@ -324,6 +359,9 @@ class CallSession:
         first_audio: float | None = None
         for message in replies:
             self._apply_voice(message.custom)
+        said = [m.text for m in replies if m.text]
+        if said:
+            self._last_message = said[-1]
         for message in replies:
             spoken = await self._speak_message(message)
             if first_audio is None and spoken.first_audio is not None:

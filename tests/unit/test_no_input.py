@@ -1,0 +1,54 @@
+"""The no-input policy: what the bot says when the caller stays silent."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicebot.pipeline.no_input import NoInputPolicy, question_to_repeat
+
+
+@pytest.mark.parametrize(
+    ("message", "repeated"),
+    [
+        (
+            "Guten Tag! Ich bin eine künstliche Intelligenz. Wie kann ich Ihnen helfen?",
+            "Wie kann ich Ihnen helfen?",
+        ),
+        (
+            "Das Amt ruft Sie zurück. Sollen wir Sie unter dieser Nummer anrufen? "
+            "Sagen Sie ja, oder tippen Sie eine andere Nummer ein.",
+            "Sollen wir Sie unter dieser Nummer anrufen? "
+            "Sagen Sie ja, oder tippen Sie eine andere Nummer ein.",
+        ),
+        (
+            "An welchem Tag? Sagen Sie zum Beispiel: nächsten Dienstag. Welcher Tag passt?",
+            "Welcher Tag passt?",
+        ),
+        ("Bitte nennen Sie Ihre Postleitzahl.", "Bitte nennen Sie Ihre Postleitzahl."),
+    ],
+)
+def test_the_question_is_repeated_from_the_last_question_on(message: str, repeated: str) -> None:
+    assert question_to_repeat(message) == repeated
+
+
+def test_reprompts_until_the_limit_then_says_goodbye() -> None:
+    policy = NoInputPolicy(reprompts=2)
+    assert [policy.silence() for _ in range(3)] == ["reprompt", "reprompt", "goodbye"]
+
+
+def test_an_answer_starts_the_count_afresh() -> None:
+    policy = NoInputPolicy(reprompts=1)
+    assert policy.silence() == "reprompt"
+    policy.heard()
+    assert policy.silence() == "reprompt"
+    assert policy.silence() == "goodbye"
+
+
+def test_the_reprompt_repeats_the_question_in_the_call_language() -> None:
+    policy = NoInputPolicy(reprompts=1)
+    german = policy.text("reprompt", "de", "Guten Tag! Wie kann ich Ihnen helfen?")
+    assert german == "Sind Sie noch da? Ich habe Sie nicht gehört. Wie kann ich Ihnen helfen?"
+    english = policy.text("reprompt", "en", "Hello! How can I help you?")
+    assert english.startswith("Are you still there?") and english.endswith("How can I help you?")
+    assert "Auf Wiederhören" in policy.text("goodbye", "de", "egal")
+    assert policy.text("reprompt", "fr", None) == "Sind Sie noch da? Ich habe Sie nicht gehört."
