@@ -32,7 +32,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from . import clock
-from .callback import latest_intent, spoken_number
 from .catalogue import Office, Service
 from .catalogue import spoken as sp
 from .catalogue.match import words
@@ -51,6 +50,8 @@ from .phone_answer import (
     MIN_PHONE_DIGITS,
     AskPhone,
     keypad_or_text,
+    latest_intent,
+    spoken_number,
     validate_phone,
     yes_or_no,
 )

@@ -1,6 +1,5 @@
 """The callback form (outside the service hours): the number to call back and the topic."""
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -8,58 +7,20 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .handoff import gateway_metadata
-from .normalise import parse_phone_number
+from .phone_answer import AskPhone, spoken_number, validate_phone
 
 NUMBER_SLOT = "callback_number"
 OTHER_NUMBER_SLOT = "callback_other_number"
 TOPIC_SLOT = "callback_topic"
-PHONE_NUMBER = re.compile(r"\+?\d{6,15}")
 
 
-def caller_number(tracker: Tracker) -> str | None:
-    """The caller's number as the gateway sent it, if it is a dialable number."""
-    caller = str(gateway_metadata(tracker).get("caller") or "").replace(" ", "")
-    return caller if PHONE_NUMBER.fullmatch(caller) else None
-
-
-def phone_number(text: str) -> str | None:
-    """A phone number from the caller's words ("null zwei eins vier ...", "0214 123", "meine
-    Nummer ist ..."): the longest digit run, if it has 6 to 15 digits."""
-    digits = parse_phone_number(text.replace("#", " "))
-    return digits if digits and PHONE_NUMBER.fullmatch(digits) else None
-
-
-def spoken_number(number: str) -> str:
-    """Digit by digit for the TTS, German numbers in national form: "+49214..." -> "0 2 1 4"."""
-    if number.startswith("+49"):
-        number = "0" + number[3:]
-    return " ".join("plus" if c == "+" else c for c in number)
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    """The intent NLU gave the latest message."""
-    intent = tracker.latest_message.get("intent") or {}
-    name = intent.get("name") if isinstance(intent, dict) else None
-    return str(name) if name else None
-
-
-class ActionAskCallbackNumber(Action):
+class ActionAskCallbackNumber(AskPhone):
     """Offers the number the caller is calling from, else asks for the digits."""
 
-    def name(self) -> str:
-        """Rasa calls action_ask_<slot> instead of utter_ask_<slot> when it exists."""
-        return "action_ask_callback_number"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """One question; the answer is checked by validate_callback_form."""
-        if caller_number(tracker) and not tracker.get_slot(OTHER_NUMBER_SLOT):
-            dispatcher.utter_message(response="utter_ask_callback_number_caller")
-        else:
-            dispatcher.utter_message(response="utter_ask_callback_number")
-        return []
+    slot = NUMBER_SLOT
+    other_slot = OTHER_NUMBER_SLOT
+    offer_own = "utter_ask_callback_number_caller"
+    ask_digits = "utter_ask_callback_number"
 
 
 class ValidateCallbackForm(FormValidationAction):
@@ -76,21 +37,16 @@ class ValidateCallbackForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """ "ja" takes the caller's number, "nein" asks for another, digits are checked."""
-        own = caller_number(tracker)
-        offered = own is not None and not tracker.get_slot(OTHER_NUMBER_SLOT)
-        intent = latest_intent(tracker)
-        if str(slot_value or "").startswith("/dtmf"):  # keypad digits from the gateway
-            slot_value = next(tracker.get_latest_entity_values("dtmf_digits"), None)
-        number = phone_number(str(slot_value or ""))
-        if number:
-            return {NUMBER_SLOT: number}
-        if offered and intent == "affirm":
-            return {NUMBER_SLOT: own}
-        if offered and intent == "deny":
-            return {NUMBER_SLOT: None, OTHER_NUMBER_SLOT: True}
-        dispatcher.utter_message(response="utter_callback_number_invalid")
-        return {NUMBER_SLOT: None, OTHER_NUMBER_SLOT: True}
+        """ "ja" takes the caller's number, "nein" asks for another; digits need 6 to 15."""
+        return validate_phone(
+            slot_value,
+            dispatcher,
+            tracker,
+            NUMBER_SLOT,
+            OTHER_NUMBER_SLOT,
+            too_short="utter_callback_number_invalid",
+            invalid="utter_callback_number_invalid",
+        )
 
     def validate_callback_topic(
         self,

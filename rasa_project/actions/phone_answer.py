@@ -1,13 +1,15 @@
-"""The callback number in a form (appointment, Sperrmüll): offer the caller's own number,
-else take spoken or typed digits.
+"""The callback number in a form (appointment, Sperrmüll, callback): offer the caller's own
+number, else take spoken or typed digits.
 
 Each form has a slot for the number, a flag slot "the caller wants another number", and four
-responses: offer the own number, ask for the digits, too short ({number}), not understood.
+responses: offer the own number, ask for the digits, too short ({number}), not understood
+(the callback form says the same response for the last two).
 The forms name them in full, so that the project test finds every response an action says.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,13 +17,34 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .callback import caller_number, latest_intent, spoken_number
 from .catalogue.match import words
+from .handoff import gateway_metadata
 from .normalise import parse_phone_number
 
 MIN_PHONE_DIGITS = 6  # shorter digit runs are no callable number (local numbers have 6+)
 _YES = frozenset({"ja", "richtig", "genau", "korrekt", "stimmt", "passt", "jawohl", "yes"})
 _NO = frozenset({"nein", "falsch", "nicht", "no", "korrigieren", "andern", "fehler"})
+PHONE_NUMBER = re.compile(r"\+?\d{6,15}")
+
+
+def caller_number(tracker: Tracker) -> str | None:
+    """The caller's number as the gateway sent it, if it is a dialable number."""
+    caller = str(gateway_metadata(tracker).get("caller") or "").replace(" ", "")
+    return caller if PHONE_NUMBER.fullmatch(caller) else None
+
+
+def spoken_number(number: str) -> str:
+    """Digit by digit for the TTS, German numbers in national form: "+49214..." -> "0 2 1 4"."""
+    if number.startswith("+49"):
+        number = "0" + number[3:]
+    return " ".join("plus" if c == "+" else c for c in number)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent NLU gave the latest message."""
+    intent = tracker.latest_message.get("intent") or {}
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return str(name) if name else None
 
 
 def yes_or_no(text: str, intent: str | None) -> bool | None:

@@ -25,7 +25,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from . import clock
-from .callback import latest_intent, spoken_number
 from .names import parse_name
 from .normalise import (
     is_leverkusen_postcode,
@@ -38,7 +37,7 @@ from .normalise import (
 )
 from .normalise._text import fold
 from .normalise.dates import MONTH_NAMES, WEEKDAY_NAMES
-from .phone_answer import AskPhone, validate_phone
+from .phone_answer import AskPhone, latest_intent, spoken_number, validate_phone
 from .requests_client import store_and_confirm
 from .workdays import add_working_days, holiday_name, is_working_day
 

@@ -96,6 +96,17 @@ CALLER = {"caller": "+4921477123"}
     [
         # "ja" to "the number you are calling from?"
         ("ja", "affirm", CALLER, False, [], {"callback_number": "+4921477123"}, False),
+        # words Whisper may write when NLU did not call it affirm or deny
+        ("Stimmt so.", "inform", CALLER, False, [], {"callback_number": "+4921477123"}, False),
+        (
+            "Nein, eine andere.",
+            "inform",
+            CALLER,
+            False,
+            [],
+            {"callback_number": None, "callback_other_number": True},
+            False,
+        ),
         # "nein": ask for another number, without complaining
         (
             "nein",
