@@ -205,8 +205,9 @@ class ActionAnswerService(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[EventType]:
-        """Says the answer and sets faq_result: answered; or unknown when no service is known
-        (the rules then ask which service; the question is kept in faq_question)."""
+        """Says the answer and sets faq_result: answered (form_named when it named a form the
+        bot can e-mail); or unknown when no service is known (the rules then ask which
+        service; the question is kept in faq_question)."""
         question = question_of(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
@@ -249,5 +250,8 @@ class ActionAnswerService(Action):
             )
         else:
             say(spoken)
-        answered = [SlotSet(SERVICE_SLOT, service.id), SlotSet(RESULT_SLOT, "answered")]
+        # a named form is offered by e-mail (the form delivery speaks German only)
+        offer = question == "form" and service.form is not None and language == "de"
+        result = "form_named" if offer else "answered"
+        answered = [SlotSet(SERVICE_SLOT, service.id), SlotSet(RESULT_SLOT, result)]
         return [*events, *answered, *switched]

@@ -462,6 +462,30 @@ def reset_events() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
+class ActionStartFormEmail(Action):
+    """ "Ja" to "Soll ich Ihnen das Formular per E-Mail schicken?": the form delivery starts
+    with the form just named and e-mail as the way, so it asks for the address at once."""
+
+    def name(self) -> str:
+        """Action name as used in the domain and the rules."""
+        return "action_start_form_email"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Only slot events; form_delivery_form follows (and asks for the service if the
+        one named has no form after all)."""
+        service = CATALOGUE.services.get(str(tracker.get_slot("service") or ""))
+        if service is None or service.form is None:
+            return [*reset_events(), SlotSet(DELIVERY_SLOT, EMAIL)]
+        return [
+            *reset_events(),
+            SlotSet(SERVICE_SLOT, service.id),
+            SlotSet(TITLE_SLOT, service.form.name.de),
+            SlotSet(DELIVERY_SLOT, EMAIL),
+        ]
+
+
 class ActionResetFormDelivery(Action):
     """After "abbrechen": forget the answers; nothing is stored."""
 

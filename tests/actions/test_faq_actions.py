@@ -106,7 +106,21 @@ def test_without_an_entity_the_words_name_the_service(
         assert said(messages) == [answers[intent]()]
     else:
         assert said(messages)[0].startswith(found.summary.de)
-    assert events[-2:] == [SlotSet("service", service_id), SlotSet("faq_result", "answered")]
+    result = "form_named" if intent == "ask_form" and found.form else "answered"
+    assert events[-2:] == [SlotSet("service", service_id), SlotSet("faq_result", result)]
+
+
+def test_a_named_form_is_offered_by_email_only_in_german_and_when_there_is_one() -> None:
+    with_form = next(s for s in CATALOGUE.services.values() if s.form and s.has_english)
+    without = next(s for s in CATALOGUE.services.values() if s.form is None)
+    _, events = run(ActionAnswerService(), tracker("", "ask_form", entity(with_form.id)))
+    assert events[-1] == SlotSet("faq_result", "form_named")
+    _, events = run(ActionAnswerService(), tracker("", "ask_form", entity(without.id)))
+    assert events[-1] == SlotSet("faq_result", "answered")
+    english = tracker("is there a form for it", "ask_form", entity(with_form.id), language="en")
+    messages, events = run(ActionAnswerService(), english)
+    assert said(messages) == [say_form(with_form, "en")]
+    assert SlotSet("faq_result", "answered") in events
 
 
 def test_was_kostet_das_refers_to_the_service_asked_about_before() -> None:
@@ -211,7 +225,9 @@ def test_every_service_answers_every_question() -> None:
         for intent in intents:
             messages, events = run(ActionAnswerService(), tracker("", intent, entity(service_id)))
             assert len(messages) == 1, (service_id, intent)
-            assert events[-1] == SlotSet("faq_result", "answered")
+            named = intent == "ask_form" and CATALOGUE.services[service_id].form is not None
+            result = "form_named" if named else "answered"
+            assert events[-1] == SlotSet("faq_result", result), (service_id, intent)
 
 
 def bot(text: str, custom: dict[str, Any] | None = None) -> dict[str, Any]:

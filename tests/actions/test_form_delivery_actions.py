@@ -14,6 +14,7 @@ from actions.faq import CATALOGUE
 from actions.form_delivery import (
     ActionAskFormEmailConfirmed,
     ActionResetFormDelivery,
+    ActionStartFormEmail,
     ActionSubmitFormDelivery,
     ValidateFormDeliveryForm,
     delivery_of,
@@ -518,3 +519,31 @@ def test_read_out_without_a_gateway_still_gives_the_link(monkeypatch: pytest.Mon
     events = asyncio.run(ActionSubmitFormDelivery().run(dispatcher, t, DOMAIN))
     assert dispatcher.messages[0]["text"].startswith("Das Formular „Anmeldung zur Hundesteuer“")
     assert SlotSet("form_delivery_result", "done") in events
+
+
+# --- "Soll ich Ihnen das Formular per E-Mail schicken?" - "Ja" -------------------------------
+
+
+def start_form_email(**slots: Any) -> dict[str, Any]:
+    dispatcher = CollectingDispatcher()
+    t = tracker("ja", "affirm", active=False, **slots)
+    events = asyncio.run(ActionStartFormEmail().run(dispatcher, t, DOMAIN))
+    assert dispatcher.messages == []  # the form asks next
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_yes_to_the_email_offer_starts_with_the_form_named_and_email() -> None:
+    named = next(s for s in CATALOGUE.services.values() if s.form is not None)
+    slots = start_form_email(service=named.id, form_email="alt@example.de")
+    assert slots["form_service"] == named.id and slots["form_delivery"] == "email"
+    assert slots["form_title"] == named.form.name.de  # type: ignore[union-attr]
+    assert slots["form_email"] is None  # an address from an earlier delivery is not reused
+    # with the service and the way set, the form asks for the address
+    t = tracker("ja", "affirm", **slots, requested_slot=None)
+    assert [r for r in REQUIRED if not t.get_slot(r)][0] == "form_email"
+
+
+def test_yes_to_the_email_offer_without_a_known_form_leaves_the_form_to_ask() -> None:
+    without = next(s for s in CATALOGUE.services.values() if s.form is None)
+    slots = start_form_email(service=without.id)
+    assert slots["form_service"] is None and slots["form_delivery"] == "email"

@@ -421,6 +421,8 @@ def test_is_leverkusen_postcode(code: str, expected: bool) -> None:
         ("+49 214 406 0", "+492144060"),
         ("plus vier neun zwei eins vier vier null sechs null", "+492144060"),
         ("doppel null vier neun", "0049"),
+        ("zero two one four, four zero six zero", "02144060"),  # a call in English
+        ("plus four nine two one four", "+49214"),
         ("Hausnummer zwölf, Telefon null eins sieben eins eins zwei drei", "0171123"),
         ("zwölf", None),
         ("keine", None),

@@ -10,12 +10,27 @@ LEVERKUSEN_POSTCODES = range(51371, 51382)  # 51371..51381
 _ROUND_TENS = {str(n) for n in range(20, 100, 10)}
 _HOUSE_FILLERS = {"hausnummer", "nummer", "nr", "die", "ist", "meine", "lautet", "haus"}
 _HOUSE_TOKEN = re.compile(r"\d+|[^\W\d_]+|[-/]")
+# English digits, for a call in English ("zero two one four"); none is a German word
+_ENGLISH_DIGITS = {
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
 
 
 def _digit_group(tok: str) -> str | None:
     """The digits one token stands for: "51" -> "51", "fuenf" -> "5", "einundfuenfzig" -> "51"."""
     if tok.isdigit():
         return tok
+    if tok in _ENGLISH_DIGITS:
+        return _ENGLISH_DIGITS[tok]
     if tok in ("ein", "eine"):  # an article far more often than a digit
         return None
     value = parse_number_word(tok)
