@@ -420,3 +420,22 @@ def test_a_caller_who_sends_no_rtp_yet_is_heard_as_silence() -> None:
 
     sizes = asyncio.run(main())
     assert set(sizes) == {160} and len(sizes) >= 10, len(sizes)  # ~25 ticks less 0.1 s; 0 before
+
+
+@pytest.mark.parametrize(
+    ("direction", "on_hold"),
+    [("sendrecv", False), ("recvonly", True), ("inactive", True), ("sendonly", False)],
+)
+def test_the_sink_knows_when_the_caller_holds_the_call(direction: str, on_hold: bool) -> None:
+    """A caller's re-INVITE with a=sendonly (our side: recvonly) or a=inactive puts the call on
+    hold: the session then does not reprompt the silence (VOICEBOT_NO_INPUT_S)."""
+    from types import SimpleNamespace
+
+    from voicebot.transports.sip_sink import SipSink
+
+    endpoint = RtpEndpoint(40020, Counter(), timeout_s=30)
+    call = SimpleNamespace(rtp=endpoint, ended=False)
+    sink = SipSink(None, call)  # type: ignore[arg-type]
+    assert sink.on_hold is False  # nothing negotiated yet
+    endpoint.negotiated = Negotiated("PCMU", 0, 101, "127.0.0.1", 40022, direction)
+    assert sink.on_hold is on_hold

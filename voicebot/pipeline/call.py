@@ -285,7 +285,7 @@ class CallSession:
 
     async def _next_input(self) -> _Start | _Dtmf | Utterance | _NoInput:
         """The next input; _NoInput when the caller stays silent after the bot has spoken
-        (not while they are speaking or typing a number)."""
+        (not while they are speaking, typing a number, or holding the call)."""
         timeout = self._settings.no_input_s
         while True:
             if timeout <= 0:
@@ -293,7 +293,8 @@ class CallSession:
             try:
                 return await asyncio.wait_for(self._inputs.get(), timeout)
             except asyncio.TimeoutError:
-                if not (self._segmenter.in_speech or self._dtmf_digits):
+                on_hold = bool(getattr(self._sink, "on_hold", False))
+                if not (self._segmenter.in_speech or self._dtmf_digits or on_hold):
                     return _NoInput()
 
     async def _reprompt_or_end(self) -> None:

@@ -32,6 +32,14 @@ class SipSink:
         self._calls = calls
         self._call = call
 
+    @property
+    def on_hold(self) -> bool:
+        """Whether the caller has put the call on hold (our side may not send): the bot then
+        does not count the silence as a caller who says nothing."""
+        rtp = self._call.rtp
+        negotiated = rtp.negotiated if rtp is not None else None
+        return negotiated is not None and not negotiated.send
+
     async def send_audio(self, frame: Any) -> None:
         """One paced 20 ms frame."""
         if self._call.rtp is not None and not self._call.ended:
