@@ -37,7 +37,7 @@ from .normalise import (
 )
 from .normalise._text import fold
 from .normalise.dates import MONTH_NAMES, WEEKDAY_NAMES
-from .phone_answer import AskPhone, latest_intent, spoken_number, validate_phone
+from .phone_answer import AskPhone, keypad_or_text, latest_intent, spoken_number, validate_phone
 from .requests_client import store_and_confirm
 from .workdays import add_working_days, holiday_name, is_working_day
 
@@ -839,10 +839,7 @@ class ValidateSperrmuellForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Five digits, and one of Leverkusen's postcodes 51371 to 51381."""
-        text = str(slot_value or "")
-        if text.startswith("/dtmf"):  # keypad digits from the gateway
-            text = next(tracker.get_latest_entity_values("dtmf_digits"), "") or ""
-        code = parse_postcode(text)
+        code = parse_postcode(keypad_or_text(slot_value, tracker))
         if code is None:
             dispatcher.utter_message(response="utter_sperrmuell_postcode_invalid")
             return {POSTCODE: None}
