@@ -10,6 +10,7 @@ docs/benchmarks.md with a PNG plot of the latency percentiles.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -183,9 +184,23 @@ def git_commit() -> str:
         return "unknown"
 
 
+MATPLOTLIB_MISSING = (
+    "the benchmark plot needs matplotlib; install the bench extra: "
+    ".venv/bin/pip install -e '.[bench]'"
+)
+
+
+def can_plot() -> bool:
+    """Whether matplotlib (the `bench` extra, not a runtime dependency) is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
     """Latency percentiles against concurrency, as a PNG."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ImportError(MATPLOTLIB_MISSING) from exc
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

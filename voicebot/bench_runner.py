@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from voicebot.bench import bench, write_report
+from voicebot.bench import MATPLOTLIB_MISSING, bench, can_plot, write_report
 from voicebot.config import Settings
 from voicebot.tokens import read_api_token
 
@@ -49,6 +49,9 @@ def _wait_healthy(port: str, proc: subprocess.Popen[bytes], timeout: float = 300
 
 def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     """Benchmarks, writes the report, returns an exit code."""
+    if not can_plot():  # say so now, not after minutes of calls
+        print(f"voicebot bench: {MATPLOTLIB_MISSING}", file=sys.stderr)
+        return 2
     levels = [int(x) for x in args.levels.split(",")]
     script = [Path(p) for p in args.script] if args.script else default_script()
     note = (

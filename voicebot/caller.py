@@ -90,7 +90,7 @@ class _Line:
         return out
 
 
-async def _receive(ws: aiohttp.ClientWebSocketResponse, line: _Line, sid: str) -> None:
+async def _receive(ws: aiohttp.ClientWebSocketResponse[bool], line: _Line, sid: str) -> None:
     """Collects the gateway's media, marks and clears; echoes marks as if played."""
     while True:
         msg = await ws.receive()

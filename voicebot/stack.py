@@ -112,7 +112,7 @@ def build_children(settings: Settings) -> list[Child]:
 
 
 async def _start(child: Child) -> None:
-    log = open(child.log, "ab")  # noqa: SIM115 - handed to the child, closed by the OS
+    log = await asyncio.to_thread(open, child.log, "ab")  # handed to the child, closed below
     try:
         child.proc = await asyncio.create_subprocess_exec(
             *child.argv,

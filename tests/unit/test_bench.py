@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from voicebot.bench import (
     first_voiced_after,
@@ -15,6 +18,7 @@ from voicebot.bench import (
     write_report,
 )
 from voicebot.caller import RATE, CallResult
+from voicebot.config import Settings
 
 
 def tone(seconds: float) -> np.ndarray:
@@ -67,3 +71,19 @@ def test_a_new_run_keeps_the_hand_written_notes(tmp_path: Path) -> None:
     text = out.read_text()
     assert "| 1 | 1.00 |" in text and "| 1 | 2.00 |" not in text and "second" in text
     assert text.count(NOTES_MARKER) == 1 and text.endswith("what stands in the way\n")
+
+
+def test_without_matplotlib_the_benchmark_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # matplotlib is the `bench` extra, not a runtime dependency: fail at once, saying what to do
+    from voicebot import bench_runner
+    from voicebot.bench import MATPLOTLIB_MISSING, plot
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[bench\]'"):
+        plot([{"concurrency": 1, "p50_s": 1.0, "p90_s": 1.1, "p95_s": 1.2}], tmp_path / "b.png")
+    monkeypatch.setattr(bench_runner, "can_plot", lambda: False)
+    args = argparse.Namespace(levels="1", script=None, rounds=1, url=None)
+    assert bench_runner.run_bench_command(args, Settings(data_dir=tmp_path)) == 2
+    assert MATPLOTLIB_MISSING in capsys.readouterr().err

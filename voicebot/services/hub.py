@@ -204,7 +204,7 @@ async def _download(
         with os.fdopen(fd, "wb") as out:
             async with session.get(url) as resp:
                 if resp.status == 404:
-                    tmp.unlink()
+                    await asyncio.to_thread(tmp.unlink)
                     return None
                 if resp.status != 200:
                     raise ModelError(_status_message(model, url, resp.status))
@@ -237,21 +237,30 @@ async def _download(
                 "corrupt (or altered by a proxy); run the fetch again"
             )
         return _Download(tmp, dest, url, sha)
-    except aiohttp.ClientConnectorError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ModelError(_offline_message(model, exc)) from exc
-    except asyncio.TimeoutError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ModelError(_offline_message(model, "no answer in time")) from exc
-    except aiohttp.ClientError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ModelError(f"downloading {url} failed ({exc}); run the fetch again") from exc
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ModelError(f"cannot write {dest} ({exc}): check space and permissions") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    except BaseException as exc:
+        _discard(tmp)
+        error = _download_error(model, url, dest, exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _discard(tmp: Path) -> None:
+    """Removes a partial download; synchronous on purpose: it also runs on cancellation."""
+    tmp.unlink(missing_ok=True)
+
+
+def _download_error(model: HubModel, url: str, dest: Path, exc: BaseException) -> ModelError | None:
+    """The ModelError (what to do) for a failed download; None to re-raise `exc` as it is."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ModelError(_offline_message(model, exc))
+    if isinstance(exc, asyncio.TimeoutError):
+        return ModelError(_offline_message(model, "no answer in time"))
+    if isinstance(exc, aiohttp.ClientError):
+        return ModelError(f"downloading {url} failed ({exc}); run the fetch again")
+    if isinstance(exc, OSError):
+        return ModelError(f"cannot write {dest} ({exc}): check space and permissions")
+    return None
 
 
 def _published_checksum(resp: aiohttp.ClientResponse) -> tuple[str | None, int | None]:
