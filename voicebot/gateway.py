@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from voicebot.config import Settings
 from voicebot.errors import ConfigError, VoicebotError
@@ -249,6 +248,3 @@ class Gateway:
             "metrics": dict(self.metrics),
         }
         return healthy, body
-
-
-GATEWAY = web.AppKey("gateway", Gateway)

@@ -13,11 +13,12 @@ from aiohttp import web
 
 from tests.support import AGENTS, free_port
 from voicebot.config import ConsoleSettings, Settings
+from voicebot.gateway import Gateway
 from voicebot.web.agent_api import add_handoff_api
 from voicebot.web.agent_auth import agent_auth, hash_password
 from voicebot.web.agent_console import add_agent_console
 from voicebot.web.app import api_auth
-from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.keys import GATEWAY
 from voicebot.web.requests_api import add_requests_api
 
 

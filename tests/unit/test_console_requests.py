@@ -20,13 +20,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from voicebot.config import ConsoleSettings, Settings
-from voicebot.handoff.record import Handoff
+from voicebot.gateway import Gateway
 from voicebot.store.calls import CallRecord, utc_now
+from voicebot.store.handoffs import Handoff
 from voicebot.store.requests import ServiceRequest
 from voicebot.web.agent_auth import agent_auth, hash_password
 from voicebot.web.agent_console import add_agent_console
 from voicebot.web.app import api_auth
-from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.keys import GATEWAY
 from voicebot.web.request_display import readable_fields, readable_value
 from voicebot.web.requests_api import add_requests_api
 

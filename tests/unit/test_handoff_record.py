@@ -8,7 +8,8 @@ import pytest
 
 from voicebot.errors import ConfigError
 from voicebot.handoff.hours import ServiceHours
-from voicebot.handoff.ids import (
+from voicebot.handoff.record import summarise
+from voicebot.store.ids import (
     ALPHABET,
     LENGTH,
     display_id,
@@ -16,7 +17,6 @@ from voicebot.handoff.ids import (
     normalise_handoff_id,
     spell_id,
 )
-from voicebot.handoff.record import summarise
 
 
 def test_ids_use_only_unambiguous_characters() -> None:

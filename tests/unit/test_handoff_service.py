@@ -15,13 +15,12 @@ import pytest
 from tests.support import HookReceiver, free_port
 from voicebot.config import HandoffSettings, RasaSettings, Settings
 from voicebot.handoff.events import Hub
-from voicebot.handoff.record import Handoff
 from voicebot.handoff.service import HandoffService
 from voicebot.handoff.signing import verify
 from voicebot.services.dialogue import RasaClient
 from voicebot.store.calls import CallRecord, CallStore, TurnRecord, utc_now
 from voicebot.store.db import Database
-from voicebot.store.handoffs import HandoffStore
+from voicebot.store.handoffs import Handoff, HandoffStore
 
 TUESDAY_10 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)  # 10:00 in Berlin
 TUESDAY_22 = datetime(2026, 11, 24, 21, 0, tzinfo=timezone.utc)  # 22:00 in Berlin

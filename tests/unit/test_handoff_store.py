@@ -8,10 +8,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from voicebot.config import Settings
-from voicebot.handoff.record import Handoff
 from voicebot.store.calls import CallRecord, CallStore, TurnRecord, iso, utc_now
 from voicebot.store.db import Database
-from voicebot.store.handoffs import HandoffStore
+from voicebot.store.handoffs import Handoff, HandoffStore
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -142,7 +141,7 @@ def test_call_store_works_on_both_backends(database_target: str | Path) -> None:
 def test_retention_purges_calls_and_handoffs_by_moving_the_clock(
     database_target: str | Path, tmp_path: Path
 ) -> None:
-    from voicebot.web.gateway import Gateway
+    from voicebot.gateway import Gateway
 
     settings = Settings(data_dir=tmp_path, transcript_retention_days=30)
     if isinstance(database_target, str):

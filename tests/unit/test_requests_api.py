@@ -18,9 +18,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from voicebot.config import Settings
+from voicebot.gateway import Gateway
 from voicebot.store.calls import CallRecord, utc_now
 from voicebot.web.app import api_auth
-from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.keys import GATEWAY
 from voicebot.web.requests_api import add_requests_api
 
 TOKEN = "test-token"

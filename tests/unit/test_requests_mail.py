@@ -22,11 +22,11 @@ from tests.support import free_port
 from tests.unit.test_requests_api import AUTH, TOKEN, run_api
 from voicebot.config import MailSettings, Settings, load_settings
 from voicebot.errors import ConfigError
+from voicebot.gateway import Gateway
 from voicebot.mail.sender import MailSender
 from voicebot.mail.smtp import build_message
 from voicebot.store.db import Database
 from voicebot.store.requests import RequestStore
-from voicebot.web.gateway import Gateway
 
 SENDER = "buergertelefon@leverkusen.example"
 FORM = {

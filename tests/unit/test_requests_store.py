@@ -8,9 +8,9 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from voicebot.handoff.ids import ALPHABET, LENGTH
 from voicebot.store.calls import CallRecord, CallStore, iso
 from voicebot.store.db import Database
+from voicebot.store.ids import ALPHABET, LENGTH
 from voicebot.store.request_mail_states import mail_states
 from voicebot.store.requests import MailDraft, RequestStore, ServiceRequest, request_to_json
 
@@ -145,7 +145,7 @@ def test_retention_purges_requests_and_their_outbox(database_target: str | Path)
 
 def test_gateway_retention_job_purges_requests(database_target: str | Path, tmp_path: Path) -> None:
     from voicebot.config import Settings
-    from voicebot.web.gateway import Gateway
+    from voicebot.gateway import Gateway
 
     settings = Settings(data_dir=tmp_path, transcript_retention_days=30)
     if isinstance(database_target, str):

@@ -90,7 +90,7 @@ def test_full_disk_keeps_writes_and_retries_them(tmp_path: Path, caplog) -> None
 
 def test_gateway_retention_purge_by_moving_the_clock(tmp_path: Path) -> None:
     from voicebot.config import Settings
-    from voicebot.web.gateway import Gateway
+    from voicebot.gateway import Gateway
 
     settings = Settings(data_dir=tmp_path, transcript_retention_days=30)
 

@@ -1,4 +1,5 @@
-"""The handoff record and how it is derived from the call record and the Rasa tracker.
+"""How a handoff record (`voicebot.store.handoffs.Handoff`) is derived from the call record
+and the Rasa tracker, and its labels for agents.
 
 The summary is a one-liner an agent can read in two seconds: the intent (as a German label)
 and the caller's own words of the last utterance that carried the request, then what made the
@@ -7,13 +8,11 @@ bot hand over. No language model: it is derived from the transcript and the inte
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from voicebot.store.calls import TurnRecord
-
-STATUSES = ("open", "accepted", "closed", "transfer_failed")
-ACTIVE_STATUSES = ("open", "accepted", "transfer_failed")
+from voicebot.store.handoffs import Handoff
 
 INTENT_LABELS = {
     "ask_opening_hours": "Öffnungszeiten",
@@ -76,34 +75,6 @@ REASON_LABELS = {
     "request_not_saved": "Anliegen konnte nicht gespeichert werden (Angaben in den Slots)",
 }
 MAX_QUOTE = 140
-
-
-@dataclass
-class Handoff:
-    """One handoff (or, outside service hours, callback request) as stored and shown."""
-
-    handoff_id: str
-    call_id: str
-    kind: str  # transfer | callback
-    status: str  # open | accepted | closed | transfer_failed
-    created_at: str
-    updated_at: str
-    language: str
-    reason: str
-    department: str
-    topic: str
-    summary: str
-    caller: str | None = None
-    callback_number: str | None = None
-    target: str | None = None
-    last_intent: str | None = None
-    last_intent_confidence: float | None = None
-    slots: dict[str, Any] = field(default_factory=dict)
-    transcript: list[dict[str, Any]] = field(default_factory=list)
-    agent: str | None = None
-    accepted_at: str | None = None
-    closed_at: str | None = None
-    note: str | None = None
 
 
 def handoff_to_json(handoff: Handoff) -> dict[str, Any]:

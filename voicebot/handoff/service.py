@@ -17,13 +17,13 @@ import aiohttp
 from voicebot.config import Settings
 from voicebot.handoff.events import Hub
 from voicebot.handoff.hours import ServiceHours
-from voicebot.handoff.ids import display_id, new_handoff_id, spell_id
-from voicebot.handoff.record import Handoff, handoff_to_json, summarise, transcript_of
+from voicebot.handoff.record import handoff_to_json, summarise, transcript_of
 from voicebot.handoff.signing import EVENT_HEADER, signed_headers
 from voicebot.handoff.webhook import WebhookDispatcher
 from voicebot.services.dialogue import DialogueError, RasaClient, TrackerSummary
 from voicebot.store.calls import CallStore, iso
-from voicebot.store.handoffs import HandoffStore
+from voicebot.store.handoffs import Handoff, HandoffStore
+from voicebot.store.ids import display_id, new_handoff_id, spell_id
 
 log = logging.getLogger(__name__)
 ID_ATTEMPTS = 20

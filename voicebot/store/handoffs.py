@@ -8,13 +8,44 @@ before delivery and marked delivered only once (`WHERE delivered_at IS NULL`).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from voicebot.handoff.record import ACTIVE_STATUSES, Handoff
 from voicebot.store.calls import iso
 from voicebot.store.db import Conn, Database
+
+STATUSES = ("open", "accepted", "closed", "transfer_failed")
+ACTIVE_STATUSES = ("open", "accepted", "transfer_failed")
+
+
+@dataclass
+class Handoff:
+    """One handoff (or, outside service hours, callback request) as stored and shown."""
+
+    handoff_id: str
+    call_id: str
+    kind: str  # transfer | callback
+    status: str  # open | accepted | closed | transfer_failed
+    created_at: str
+    updated_at: str
+    language: str
+    reason: str
+    department: str
+    topic: str
+    summary: str
+    caller: str | None = None
+    callback_number: str | None = None
+    target: str | None = None
+    last_intent: str | None = None
+    last_intent_confidence: float | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    agent: str | None = None
+    accepted_at: str | None = None
+    closed_at: str | None = None
+    note: str | None = None
+
 
 COLUMNS = tuple(f.name for f in fields(Handoff))
 JSON_COLUMNS = ("slots", "transcript")

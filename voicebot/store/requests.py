@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from voicebot.handoff.ids import new_handoff_id, spell_id
 from voicebot.store.calls import iso
 from voicebot.store.db import Conn, Database
+from voicebot.store.ids import new_handoff_id, spell_id
 
 KINDS = ("appointment", "sperrmuell", "form_delivery")
 KIND_LABELS = {

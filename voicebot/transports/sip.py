@@ -21,6 +21,7 @@ from aiohttp import web
 
 from voicebot.config import SipSettings
 from voicebot.errors import ProtocolError, VoicebotError
+from voicebot.gateway import Gateway
 from voicebot.protocol.sip.dialog import check_request
 from voicebot.protocol.sip.message import (
     SipMessage,
@@ -35,7 +36,6 @@ from voicebot.transports.sip_call_state import UAS_POLICY, capabilities
 from voicebot.transports.sip_calls import SipCalls
 from voicebot.transports.sip_endpoint import Address, Peer, SipEndpoint, reply_address
 from voicebot.transports.sip_transactions import TransactionTable
-from voicebot.web.gateway import GATEWAY, Gateway
 
 if TYPE_CHECKING:
     from voicebot.transports.sip_register import Registration
@@ -143,9 +143,8 @@ class SipServer:
         return self.transactions.request(request, reliable=False, send=send)
 
 
-def attach_sip(app: web.Application) -> None:
+def attach_sip(app: web.Application, gateway: Gateway) -> None:
     """Starts the SIP server with the gateway (unless `[sip] enabled = false`)."""
-    gateway = app[GATEWAY]
     if not gateway.settings.sip.enabled:
         return
     holder: list[SipServer] = []

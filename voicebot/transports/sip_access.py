@@ -18,8 +18,8 @@ from voicebot.transports.sip_auth import DigestVerifier
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
+    from voicebot.gateway import Gateway
     from voicebot.transports.sip_endpoint import Peer
-    from voicebot.web.gateway import Gateway
 
 log = logging.getLogger(__name__)
 

@@ -41,8 +41,8 @@ from voicebot.transports.sip_transactions import (
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
+    from voicebot.gateway import Gateway
     from voicebot.transports.sip_access import AccessControl
-    from voicebot.web.gateway import Gateway
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from aiohttp import web
 
 from voicebot.audio.resample import Pcm16
 from voicebot.errors import ProtocolError
+from voicebot.gateway import Gateway
 from voicebot.pipeline.call import CallInfo, CallSession
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 from voicebot.protocol.media import twilio
-from voicebot.web.gateway import GATEWAY, Gateway
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,19 @@ class TwilioSink:
             await self._ws.close(code=aiohttp.WSCloseCode.OK, message=reason.encode()[:120])
 
 
-async def handle_twilio_stream(request: web.Request) -> web.WebSocketResponse:
+def twilio_stream_handler(
+    gateway: Gateway,
+) -> Callable[[web.Request], Awaitable[web.WebSocketResponse]]:
+    """The handler of GET /media/twilio for one gateway."""
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        return await handle_twilio_stream(request, gateway)
+
+    return handler
+
+
+async def handle_twilio_stream(request: web.Request, gateway: Gateway) -> web.WebSocketResponse:
     """GET /media/twilio: one bidirectional Twilio media stream."""
-    gateway: Gateway = request.app[GATEWAY]
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=256 * 1024)
     await ws.prepare(request)
     peer = request.remote

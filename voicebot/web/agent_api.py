@@ -11,9 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from voicebot.handoff.ids import normalise_handoff_id
-from voicebot.handoff.record import STATUSES, Handoff, handoff_brief, handoff_to_json
-from voicebot.web.gateway import GATEWAY
+from voicebot.handoff.record import handoff_brief, handoff_to_json
+from voicebot.store.handoffs import STATUSES, Handoff
+from voicebot.store.ids import normalise_handoff_id
+from voicebot.web.keys import GATEWAY
 
 MAX_AGENT = 64
 MAX_NOTE = 4000

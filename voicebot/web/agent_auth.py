@@ -25,7 +25,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from voicebot.store.sessions import AgentSession
-from voicebot.web.gateway import GATEWAY
+from voicebot.web.keys import GATEWAY
 
 SESSION_COOKIE = "voicebot_agent"
 LOGIN_CSRF_COOKIE = "voicebot_login_csrf"

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from voicebot.handoff.ids import normalise_handoff_id
-from voicebot.handoff.record import Handoff
+from voicebot.gateway import Gateway
 from voicebot.handoff.service import HandoffService
+from voicebot.store.handoffs import Handoff
+from voicebot.store.ids import normalise_handoff_id
 from voicebot.web import agent_auth as auth
 from voicebot.web.console_live import live_channel
 from voicebot.web.console_render import TEMPLATES, WEB_DIR, environment, render
@@ -27,7 +28,7 @@ from voicebot.web.console_requests import (
     request_list_message,
     requests_of_call,
 )
-from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.keys import GATEWAY
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from voicebot.config import Settings
+from voicebot.gateway import Gateway
 from voicebot.handoff.hours import ServiceHours
 from voicebot.store.calls import call_to_json
 from voicebot.transports.sip import attach_sip
-from voicebot.transports.twilio_ws import handle_twilio_stream
+from voicebot.transports.twilio_ws import twilio_stream_handler
 from voicebot.web.agent_api import add_handoff_api
 from voicebot.web.agent_auth import agent_auth
 from voicebot.web.agent_console import add_agent_console
-from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.keys import GATEWAY
 from voicebot.web.requests_api import add_requests_api
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,9 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
-    app.router.add_get("/media/twilio", handle_twilio_stream)
+    app.router.add_get("/media/twilio", twilio_stream_handler(gateway))
     add_handoff_api(app)
     add_requests_api(app)
     add_agent_console(app, hours.zone)
-    attach_sip(app)
+    attach_sip(app, gateway)
     return app

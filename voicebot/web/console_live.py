@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from voicebot.web import agent_auth as auth
-from voicebot.web.gateway import GATEWAY
+from voicebot.web.keys import GATEWAY
 
 REFRESH_S = 15.0  # the view is re-sent at least this often
 BURST_S = 0.1  # one update for a burst of changes

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from voicebot.handoff.ids import spell_id
 from voicebot.handoff.record import intent_label, reason_label
+from voicebot.store.ids import spell_id
 from voicebot.web import agent_auth as auth
 from voicebot.web import request_display as display
-from voicebot.web.gateway import GATEWAY
+from voicebot.web.keys import GATEWAY
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES = web.AppKey("agent_templates", jinja2.Environment)

@@ -12,12 +12,13 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from voicebot.handoff.ids import normalise_handoff_id
+from voicebot.gateway import Gateway
+from voicebot.store.ids import normalise_handoff_id
 from voicebot.store.request_mail_states import mail_states
 from voicebot.store.requests import KIND_LABELS, KINDS, ServiceRequest
 from voicebot.web import agent_auth as auth
 from voicebot.web.console_render import TEMPLATES, render
-from voicebot.web.gateway import GATEWAY, Gateway
+from voicebot.web.keys import GATEWAY
 
 LIST_LIMIT = 200
 MAX_NOTE = 4000

@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from voicebot.handoff.ids import normalise_handoff_id
 from voicebot.store.calls import iso
+from voicebot.store.ids import normalise_handoff_id
 from voicebot.store.requests import (
     KINDS,
     OUTBOX_STATES,
@@ -23,7 +23,7 @@ from voicebot.store.requests import (
     outbox_to_json,
     request_to_json,
 )
-from voicebot.web.gateway import GATEWAY
+from voicebot.web.keys import GATEWAY
 from voicebot.web.request_submission import FieldError, parse_submission
 
 MAX_AGENT = 64

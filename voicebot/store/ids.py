@@ -1,4 +1,4 @@
-"""Handoff ids: six characters that are easy to read out, hear, and type on a phone or PBX.
+"""Reference ids of handoffs and requests: six characters easy to read out, hear and type.
 
 The alphabet has the digits 2-9 and the consonants without L (no 0/O, 1/I/L confusion, and no
 vowels, so no words come out). 27^6 is about 387 million ids; uniqueness is enforced by the
