@@ -18,6 +18,11 @@ class MediaSink(Protocol):
 
     sample_rate: int
 
+    @property
+    def on_hold(self) -> bool:
+        """Whether the caller holds the call (silence then is not a caller who says nothing)."""
+        ...
+
     async def send_audio(self, frame: Pcm16) -> None:
         """Sends exactly one 20 ms frame of PCM at `sample_rate`."""
 
@@ -33,8 +38,8 @@ class MediaSink(Protocol):
     async def transfer(self, target: str, handoff_id: str) -> bool:
         """Hands the call to `target` (SIP: REFER with the handoff id); True if it was taken.
 
-        Optional: a sink without it leaves the transfer to the platform when the stream closes
-        with the reason "handoff".
+        A transport whose platform transfers on its own (the stream closes with the reason
+        "handoff") returns True.
         """
         ...
 

@@ -42,6 +42,11 @@ class TwilioSink:
         self._transfer_hook = transfer_hook
         self.closed_reason: str | None = None
 
+    @property
+    def on_hold(self) -> bool:
+        """Media Streams do not signal hold: the caller is never on hold here."""
+        return False
+
     async def send_audio(self, frame: Pcm16) -> None:
         """One 20 ms u-law media message."""
         if not self._ws.closed:
