@@ -1,0 +1,116 @@
+"""The one owner of a call's segmenter: every access runs as a job on the VAD thread, in order.
+
+Silero scoring is inference, so the segmenter runs off the event loop. Its state must then be
+touched by one thread at a time: pushing audio, flushing the last utterance when the call ends,
+and switching to the long end-of-turn silence all go through this runner, one job after the
+other. After `flush()` the stream is over and further audio is ignored. The loop reads the
+segmenter's state only from the snapshot each job returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Protocol, TypeVar
+
+from voicebot.audio.resample import Pcm16
+from voicebot.audio.vad import Utterance, VadEvent
+
+T = TypeVar("T")
+
+
+class SegmenterLike(Protocol):
+    """The endpointing state machine (voicebot.audio.vad.Segmenter)."""
+
+    @property
+    def in_speech(self) -> bool:
+        """Whether an utterance is being collected."""
+        ...
+
+    @property
+    def speech_end_ms(self) -> int:
+        """Stream time just after the last voiced window."""
+        ...
+
+    def expect_long_answer(self, long: bool) -> None:
+        """Uses the longer end-of-turn silence (or the normal one again)."""
+
+    def push(self, pcm: Pcm16) -> list[VadEvent]:
+        """Feeds 16 kHz audio; returns the events it completed."""
+        ...
+
+    def flush(self) -> Utterance | None:
+        """Ends the stream: the utterance in progress, marked incomplete."""
+        ...
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Marks a job's error as seen when its caller was cancelled and nobody awaits it."""
+    if not future.cancelled():
+        future.exception()
+
+
+class Listener:
+    """Runs one call's segmenter jobs serially on the VAD executor."""
+
+    def __init__(self, segmenter: SegmenterLike, executor: Executor) -> None:
+        self._segmenter = segmenter
+        self._executor = executor
+        self._lock = asyncio.Lock()
+        self._running: asyncio.Future[Any] | None = None  # the job on the VAD thread
+        self._long_answer: bool | None = None  # to apply with the next push
+        self._closed = False
+        self.in_speech = False  # as of the last job
+        self.speech_end_ms = 0  # as of the last job
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has been flushed (the call is over)."""
+        return self._closed
+
+    def expect_long_answer(self, long: bool) -> None:
+        """Switches the end-of-turn silence from the next audio on."""
+        self._long_answer = long
+
+    async def push(self, audio: Pcm16) -> list[VadEvent]:
+        """Scores 16 kHz audio; the events it completed (none once the stream is over)."""
+        if self._closed or len(audio) == 0:
+            return []
+        async with self._lock:
+            if self._closed:
+                return []
+            long, self._long_answer = self._long_answer, None
+            events, self.in_speech, self.speech_end_ms = await self._run(
+                self._push_job, audio, long
+            )
+            return events
+
+    async def flush(self) -> Utterance | None:
+        """Ends the stream after any job in flight: the utterance the caller had begun."""
+        async with self._lock:
+            if self._closed:
+                return None
+            self._closed = True
+            utterance = await self._run(self._segmenter.flush)
+            self.in_speech = False
+            return utterance
+
+    async def _run(self, job: Callable[..., T], *args: Any) -> T:
+        """One job on the VAD thread, strictly after the previous one (lock held)."""
+        if self._running is not None and not self._running.done():
+            # its caller was cancelled, but the thread still runs it: wait for the end
+            await asyncio.wait({self._running})
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, job, *args)
+        self._running = future
+        future.add_done_callback(_retrieve)
+        return await asyncio.shield(future)  # cancelled or not, `_running` ends with the job
+
+    def _push_job(self, audio: Pcm16, long: bool | None) -> tuple[list[VadEvent], bool, int]:
+        """VAD thread: applies a pending end-of-turn switch, pushes, snapshots the state."""
+        seg = self._segmenter
+        if long is not None:
+            seg.expect_long_answer(long)
+        events = seg.push(audio)
+        return events, seg.in_speech, seg.speech_end_ms
