@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from voicebot.pipeline.no_input import NoInputPolicy, question_to_repeat
+from voicebot.pipeline.no_input import NoInput, NoInputPolicy, next_input, question_to_repeat
 
 
 @pytest.mark.parametrize(
@@ -52,3 +54,39 @@ def test_the_reprompt_repeats_the_question_in_the_call_language() -> None:
     assert english.startswith("Are you still there?") and english.endswith("How can I help you?")
     assert "Auf Wiederhören" in policy.text("goodbye", "de", "egal")
     assert policy.text("reprompt", "fr", None) == "Sind Sie noch da? Ich habe Sie nicht gehört."
+
+
+def test_silence_after_the_timeout_is_no_input() -> None:
+    async def scenario() -> object:
+        inputs: asyncio.Queue[str] = asyncio.Queue()
+        return await next_input(inputs, 0.01, busy=lambda: False)
+
+    assert isinstance(asyncio.run(scenario()), NoInput)
+
+
+def test_no_input_while_the_caller_is_busy_only_once_they_are_not() -> None:
+    checks: list[bool] = []
+
+    def busy() -> bool:
+        checks.append(len(checks) < 3)  # speaking, typing or on hold for three timeouts
+        return checks[-1]
+
+    async def scenario() -> object:
+        inputs: asyncio.Queue[str] = asyncio.Queue()
+        return await next_input(inputs, 0.005, busy)
+
+    assert isinstance(asyncio.run(scenario()), NoInput)
+    assert checks == [True, True, True, False]
+
+
+def test_an_input_comes_first_and_zero_waits_for_ever() -> None:
+    async def scenario() -> list[object]:
+        inputs: asyncio.Queue[str] = asyncio.Queue()
+        inputs.put_nowait("utterance")
+        inputs.put_nowait("keys")
+        return [
+            await next_input(inputs, 60, busy=lambda: False),
+            await next_input(inputs, 0, busy=lambda: False),
+        ]
+
+    assert asyncio.run(scenario()) == ["utterance", "keys"]

@@ -5,11 +5,17 @@ be heard, the line dropped the audio. A real IVR never waits in silence: after `
 the bot asks whether the caller is still there and repeats its question; after
 `no_input_reprompts` such reprompts it says goodbye and ends the call (`end_reason`
 `no_input`). Rasa is not involved: the dialogue state stays exactly where it was.
+
+It is not silence while the caller is speaking, typing a number or holding the call: then the
+wait simply goes on.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from voicebot.services.tts import split_sentences
 
@@ -25,6 +31,29 @@ NO_INPUT_TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "I am afraid I cannot hear you. Please call again. Goodbye.",
     },
 }
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """Input: the caller said and typed nothing for `no_input_s` after the bot spoke."""
+
+
+async def next_input(
+    inputs: asyncio.Queue[T], no_input_s: float, busy: Callable[[], bool]
+) -> T | NoInput:
+    """The next input, or NoInput after `no_input_s` without one unless `busy()` says the
+    caller is speaking, typing or holding the call (0 s: wait for ever)."""
+    while True:
+        if no_input_s <= 0:
+            return await inputs.get()
+        try:
+            return await asyncio.wait_for(inputs.get(), no_input_s)
+        except asyncio.TimeoutError:
+            if not busy():
+                return NoInput()
 
 
 def question_to_repeat(message: str) -> str:
