@@ -4,9 +4,8 @@ The appointment request, the Sperrmüll pre-check and the form delivery end here
 keeps the request for staff (GET /api/requests, the agent console) and sends its e-mail, if
 any, through its outbox.
 
-`voicebot stack` gives the action server the gateway's address and API token:
-    VOICEBOT_GATEWAY_URL   e.g. http://127.0.0.1:8080
-    VOICEBOT_API_TOKEN     the bearer token of the gateway's API
+`voicebot stack` gives the action server the gateway's address and API token
+(VOICEBOT_GATEWAY_URL, VOICEBOT_API_TOKEN; see settings.py). The kinds are in kinds.py.
 
 The request carries an `Idempotency-Key` derived from the call, the kind and the data. Rasa
 may run an action twice (a retried webhook, a restarted action server); the gateway then
@@ -23,7 +22,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +31,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .handoff import gateway_metadata
+from .kinds import RequestKind, request_kind
+from .settings import GATEWAY_URL_ENV, Settings, settings
 
 log = logging.getLogger(__name__)
 
-GATEWAY_URL_ENV = "VOICEBOT_GATEWAY_URL"
-TOKEN_ENV = "VOICEBOT_API_TOKEN"
-TIMEOUT_S = 5.0
-KINDS = ("appointment", "sperrmuell", "form_delivery")
 REFERENCE_SLOT = "request_reference"
 
 
@@ -65,24 +61,28 @@ class EmailDraft:
     body: str
 
 
-def idempotency_key(call_id: str, kind: str, data: dict[str, Any]) -> str:
+def _kind(kind: RequestKind | str) -> RequestKind:
+    """A registered kind (a name is looked up; ValueError for an unknown one)."""
+    return kind if isinstance(kind, RequestKind) else request_kind(kind)
+
+
+def idempotency_key(call_id: str, kind: RequestKind | str, data: dict[str, Any]) -> str:
     """The same call, kind and data give the same key; anything else a different one."""
-    canonical = json.dumps([call_id, kind, data], sort_keys=True, ensure_ascii=False)
+    name = kind.name if isinstance(kind, RequestKind) else kind
+    canonical = json.dumps([call_id, name, data], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
 def request_body(
-    kind: str,
+    kind: RequestKind | str,
     tracker: Tracker,
     data: dict[str, Any],
     summary: str,
     email: EmailDraft | None = None,
 ) -> dict[str, Any]:
     """The JSON body of POST /api/requests for this call."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     body: dict[str, Any] = {
-        "kind": kind,
+        "kind": _kind(kind).name,
         "call_id": tracker.sender_id,
         "data": data,
         "summary": summary,
@@ -96,24 +96,24 @@ def request_body(
 
 
 async def submit_request(
-    kind: str,
+    kind: RequestKind | str,
     tracker: Tracker,
     data: dict[str, Any],
     summary: str,
     email: EmailDraft | None = None,
-    timeout_s: float = TIMEOUT_S,
+    config: Settings | None = None,
 ) -> SavedRequest:
     """Stores the request in the gateway; raises RequestNotSaved when that fails."""
-    base = os.environ.get(GATEWAY_URL_ENV, "").rstrip("/")
+    config = config or settings()
+    base = config.gateway_url.rstrip("/")
     if not base:
         raise RequestNotSaved(f"{GATEWAY_URL_ENV} is not set; the action server cannot store")
     body = request_body(kind, tracker, data, summary, email)
     headers = {"Idempotency-Key": idempotency_key(tracker.sender_id, kind, data)}
-    token = os.environ.get(TOKEN_ENV, "")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    if config.api_token:
+        headers["Authorization"] = f"Bearer {config.api_token}"
     try:
-        limit = aiohttp.ClientTimeout(total=timeout_s)
+        limit = aiohttp.ClientTimeout(total=config.request_timeout_s)
         async with (
             aiohttp.ClientSession(timeout=limit) as http,
             http.post(f"{base}/api/requests", json=body, headers=headers) as resp,
@@ -133,7 +133,7 @@ async def submit_request(
 
 async def store_and_confirm(
     dispatcher: CollectingDispatcher,
-    kind: str,
+    kind: RequestKind,
     tracker: Tracker,
     data: dict[str, Any],
     summary: str,
@@ -144,7 +144,7 @@ async def store_and_confirm(
     try:
         saved = await submit_request(kind, tracker, data, summary, email)
     except RequestNotSaved as exc:
-        log.error("call %s: %s request not saved: %s", tracker.sender_id, kind, exc)
+        log.error("call %s: %s request not saved: %s", tracker.sender_id, kind.name, exc)
         dispatcher.utter_message(response="utter_request_not_saved")
         return None, []
     dispatcher.utter_message(response="utter_request_saved", reference=saved.id_spoken)

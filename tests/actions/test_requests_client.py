@@ -9,55 +9,30 @@ because the gateway's package does not run in the Rasa interpreter.
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import pytest
+from actions.kinds import APPOINTMENT, SPERRMUELL
 from actions.requests_client import (
     EmailDraft,
     RequestNotSaved,
     idempotency_key,
     request_body,
     store_and_confirm,
+    submit_request,
 )
-from aiohttp import web
+from actions.settings import Settings
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from tests.actions.helpers import configured, free_port, make_tracker, with_gateway
 
 DATA = {"postcode": "51373", "items": ["Sofa"]}
 
 
 def tracker(metadata: dict[str, Any] | None = None) -> Tracker:
-    message = {"text": "", "intent": {}, "entities": [], "metadata": metadata or {}}
-    return Tracker("CA77", {}, message, [], False, None, None, "action_listen")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def with_gateway(status: int, answer: Any, scenario: Any) -> list[web.Request]:
-    """Runs `scenario` while a stand-in gateway answers POST /api/requests."""
-    seen: list[tuple[dict[str, str], Any]] = []
-
-    async def handler(request: web.Request) -> web.Response:
-        seen.append((dict(request.headers), await request.json()))
-        return web.json_response(answer, status=status)
-
-    app = web.Application()
-    app.router.add_post("/api/requests", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        await scenario(f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
-    return seen  # type: ignore[return-value]
+    return make_tracker(sender="CA77", metadata=metadata, events=[])
 
 
 def test_the_body_names_the_call_the_caller_and_the_email() -> None:
@@ -83,17 +58,14 @@ def test_the_idempotency_key_depends_on_call_kind_and_data_only() -> None:
     assert key != idempotency_key("CA77", "sperrmuell", {**DATA, "items": ["Tisch"]})
 
 
-def test_a_stored_request_is_confirmed_with_its_spoken_reference(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_stored_request_is_confirmed_with_its_spoken_reference() -> None:
     answer = {"id": "K7M42X", "id_spoken": "K 7 M 4 2 X", "outbox": []}
     dispatcher = CollectingDispatcher()
     result: list[Any] = []
 
     async def scenario(url: str) -> None:
-        monkeypatch.setenv("VOICEBOT_GATEWAY_URL", url + "/")
-        monkeypatch.setenv("VOICEBOT_API_TOKEN", "secret")
-        result.append(await store_and_confirm(dispatcher, "sperrmuell", tracker(), DATA, "S"))
+        with configured(gateway_url=url + "/", api_token="secret"):
+            result.append(await store_and_confirm(dispatcher, SPERRMUELL, tracker(), DATA, "S"))
 
     seen = asyncio.run(with_gateway(201, answer, scenario))
     ((headers, body),) = seen
@@ -116,27 +88,22 @@ def test_a_stored_request_is_confirmed_with_its_spoken_reference(
         (500, "Internal Server Error"),
     ],
 )
-def test_a_refused_request_hands_over_with_the_apology(
-    monkeypatch: pytest.MonkeyPatch, status: int, answer: Any
-) -> None:
+def test_a_refused_request_hands_over_with_the_apology(status: int, answer: Any) -> None:
     dispatcher = CollectingDispatcher()
     result: list[Any] = []
 
     async def scenario(url: str) -> None:
-        monkeypatch.setenv("VOICEBOT_GATEWAY_URL", url)
-        result.append(await store_and_confirm(dispatcher, "appointment", tracker(), DATA, "T"))
+        with configured(gateway_url=url):
+            result.append(await store_and_confirm(dispatcher, APPOINTMENT, tracker(), DATA, "T"))
 
     asyncio.run(with_gateway(status, answer, scenario))
     assert result == [(None, [])]
     assert [m["response"] for m in dispatcher.messages] == ["utter_request_not_saved"]
 
 
-def test_no_gateway_configured_or_reachable_is_not_saved(monkeypatch: pytest.MonkeyPatch) -> None:
-    from actions.requests_client import submit_request
-
-    monkeypatch.delenv("VOICEBOT_GATEWAY_URL", raising=False)
+def test_no_gateway_configured_or_reachable_is_not_saved() -> None:
     with pytest.raises(RequestNotSaved, match="VOICEBOT_GATEWAY_URL"):
-        asyncio.run(submit_request("sperrmuell", tracker(), DATA, ""))
-    monkeypatch.setenv("VOICEBOT_GATEWAY_URL", f"http://127.0.0.1:{free_port()}")
+        asyncio.run(submit_request(SPERRMUELL, tracker(), DATA, "", config=Settings()))
+    unreachable = Settings(gateway_url=f"http://127.0.0.1:{free_port()}", request_timeout_s=2)
     with pytest.raises(RequestNotSaved, match="not reachable"):
-        asyncio.run(submit_request("sperrmuell", tracker(), DATA, "", timeout_s=2))
+        asyncio.run(submit_request(SPERRMUELL, tracker(), DATA, "", config=unreachable))
