@@ -16,3 +16,8 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Folded words, digit runs and "+" of `text`; all other punctuation is dropped."""
     return _TOKEN.findall(fold(text))
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of a word list written as one string (the parsers' tables)."""
+    return frozenset(text.split())
