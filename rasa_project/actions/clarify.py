@@ -18,8 +18,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .catalogue import Service
-from .faq import SERVICE_SLOT, resolve_service
+from .kinds import KINDS
 from .language import caller_language
+from .services import SERVICE_SLOT, resolve_service
 
 CLARIFY = "utter_clarify"
 REPHRASE = "utter_ask_rephrase"
@@ -42,9 +43,8 @@ TOPIC_LABELS: dict[str, tuple[str, str]] = {
         "ein Gespräch mit einer Mitarbeiterin oder einem Mitarbeiter",
         "talking to a member of staff",
     ),
-    "request_appointment": ("eine Terminanfrage", "an appointment"),
-    "request_sperrmuell": ("die Anmeldung von Sperrmüll", "a bulky waste pick-up"),
-    "request_form": ("die Zusendung eines Formulars", "having a form sent to you"),
+    # the forms that store a request: their words from the registry (kinds.py)
+    **{kind.intent: kind.topic for kind in KINDS.values()},
 }
 # With a known service: "die Gebühren für den Reisepass" / "the fees for the passport".
 SERVICE_LABELS: dict[str, tuple[str, str]] = {

@@ -9,13 +9,11 @@ Language (actions/language.py): a question clearly in English or German is answe
 language, anything else in the caller's language (slot `language`, else the gateway's
 metadata). A change of language sets the slot and sends the payload {"language": ...}.
 
-The catalogue is loaded once, when the action server imports this module: a broken catalogue
-file stops `rasa run actions` with a message naming the file and the field.
+The catalogue is loaded on the first question (actions/services.py), not at import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,10 +21,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .catalogue import (
-    Catalogue,
     Office,
     Service,
-    load_catalogue,
     say_address,
     say_documents,
     say_fee,
@@ -37,13 +33,10 @@ from .catalogue import (
     say_processing_time,
     say_summary,
 )
-from .catalogue.match import words
 from .language import answer_language, language_events
-
-CATALOGUE: Catalogue = load_catalogue()
+from .services import SERVICE_SLOT, catalogue, named_office, resolve_service
 
 DEFAULT_OFFICE = "buergerbuero"  # opening hours when the caller names no office or service
-SERVICE_SLOT = "service"
 QUESTION_SLOT = "faq_question"
 RESULT_SLOT = "faq_result"
 ASK_WHICH_SERVICE = "utter_ask_which_service"
@@ -71,70 +64,6 @@ QUESTIONS: dict[str, str] = {
 OFFICE_QUESTIONS = frozenset({"opening_hours", "address", "phone"})
 # "Ausweis verloren" may be heard as the Ausweis itself: a loss report means the loss service.
 LOST_SERVICE = {"personalausweis": "ausweis_verlust", "reisepass": "ausweis_verlust"}
-# Other words callers use for an office (folded spelling, see catalogue/match.py).
-OFFICE_ALIASES: dict[str, str] = {
-    "burgeramt": "buergerbuero",
-    "einwohnermeldeamt": "buergerbuero",
-    "meldeamt": "buergerbuero",
-    "zulassungsstelle": "kfz",
-    "strassenverkehrsamt": "kfz",
-    "abfallwirtschaft": "abfall",
-    "wohngeldamt": "soziales",
-    "steueramt": "steuern",
-}
-
-
-def _office_keys(office: Office) -> set[str]:
-    """Folded spellings that name the office: its name written as one word, the last part
-    of a compound name ("Kfz-Zulassungsstelle" -> "zulassungsstelle"), the English name."""
-    parts = words(office.name.de)
-    keys = {"".join(parts)}
-    if len(parts) > 1 and len(parts[-1]) >= 8:
-        keys.add(parts[-1])
-    if office.name.en:  # "citizens office", "registry office"
-        keys.add("".join(words(office.name.en)))
-    return keys
-
-
-def named_office(text: str, catalogue: Catalogue = CATALOGUE) -> Office | None:
-    """The office the caller names ("bürger büro", "Standesamt"), or None."""
-    said = words(text)
-    joined = {"".join(said[i : i + n]) for n in (1, 2, 3) for i in range(len(said) - n + 1)}
-    for office in catalogue.offices.values():
-        if _office_keys(office) & joined:
-            return office
-    for alias, office_id in OFFICE_ALIASES.items():
-        if alias in joined and office_id in catalogue.offices:
-            return catalogue.offices[office_id]
-    return None
-
-
-def service_from_entities(
-    values: Iterable[Any], catalogue: Catalogue = CATALOGUE
-) -> Service | None:
-    """The first entity value that is a service id, or whose words name a service."""
-    for value in values:
-        if not isinstance(value, str) or not value.strip():
-            continue
-        if value in catalogue.services:
-            return catalogue.services[value]
-        found = catalogue.find(value)
-        if found is not None:
-            return found
-    return None
-
-
-def resolve_service(tracker: Tracker, use_context: bool = True) -> Service | None:
-    """Entity, else the caller's words, else (with use_context) the service asked about before."""
-    found = service_from_entities(tracker.get_latest_entity_values("service"))
-    if found is None:
-        found = CATALOGUE.find(tracker.latest_message.get("text") or "")
-    if found is None and use_context:
-        previous = tracker.get_slot(SERVICE_SLOT)
-        found = CATALOGUE.services.get(previous) if isinstance(previous, str) else None
-    return found
-
-
 def previous_bot_action(tracker: Tracker) -> str | None:
     """The last action before the caller's latest message (action_listen not counted)."""
     seen_user = False
@@ -163,7 +92,7 @@ def question_of(tracker: Tracker) -> str:
 
 def answer(question: str, service: Service, language: str = "de") -> str | None:
     """The spoken answer about a service; None when the catalogue does not know it."""
-    office = CATALOGUE.office_of(service)
+    office = catalogue().office_of(service)
     if question == "documents":
         return say_documents(service, language)
     if question == "fee":
@@ -226,10 +155,11 @@ class ActionAnswerService(Action):
         # DTMF 1 and "inform_service" refer to this message only, not to earlier topics
         service = resolve_service(tracker, use_context=intent not in ("dtmf", "inform_service"))
         if service is not None and question == "lost":
-            service = CATALOGUE.services.get(LOST_SERVICE.get(service.id, service.id), service)
+            lost = LOST_SERVICE.get(service.id, service.id)
+            service = catalogue().services.get(lost, service)
         if service is None:
             if question == "opening_hours":
-                office = CATALOGUE.office(DEFAULT_OFFICE)
+                office = catalogue().office(DEFAULT_OFFICE)
                 say(say_opening_hours(office, language))
                 return [*events, SlotSet(RESULT_SLOT, "answered"), *switched]
             # utter_ask_which_service follows (English variant by the slot): switch already
@@ -242,7 +172,7 @@ class ActionAnswerService(Action):
             payload, switched = language_events(tracker, language)
         spoken = answer(question, service, language)
         if spoken is None:  # no processing time in the catalogue: no guess, the number
-            phone = say_phone(CATALOGUE.office_of(service), language)
+            phone = say_phone(catalogue().office_of(service), language)
             dispatcher.utter_message(
                 response=UNKNOWN_PROCESSING_TIME[language],
                 phone=phone,

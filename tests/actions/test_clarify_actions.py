@@ -3,14 +3,14 @@ caller means. Run by the Rasa interpreter: `make test-actions`."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from actions.clarify import ActionClarify, alternatives, label
-from actions.faq import CATALOGUE
+from actions.services import catalogue
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+
+from tests.actions.helpers import make_tracker, run_action
 
 
 def ranking(*pairs: tuple[str, float]) -> list[dict[str, Any]]:
@@ -24,20 +24,20 @@ def tracker(
     metadata: dict[str, Any] | None = None,
     **slots: Any,
 ) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": "nlu_fallback", "confidence": 0.5},
-        "intent_ranking": intents,
-        "entities": entities or [],
-        "metadata": metadata or {},
-    }
-    return Tracker("call-1", slots, message, [], False, None, None, "action_listen")
+    return make_tracker(
+        text,
+        "nlu_fallback",
+        confidence=0.5,
+        ranking=intents,
+        entities=entities,
+        metadata=metadata,
+        events=[],
+        **slots,
+    )
 
 
 def run(t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionClarify().run(dispatcher, t, {}))
-    return dispatcher.messages, events
+    return run_action(ActionClarify(), t)
 
 
 TYPICAL = ranking(
@@ -116,8 +116,8 @@ def test_no_ranking_asks_to_rephrase() -> None:
 
 
 def test_labels_with_a_service_in_both_languages() -> None:
-    pass_ = CATALOGUE.service("reisepass")
+    pass_ = catalogue().service("reisepass")
     assert label("ask_fee", "de", pass_) == "die Gebühren für den Reisepass"
     assert label("ask_fee", "en", pass_) == "the fees for the passport"
-    assert label("ask_service", "de", CATALOGUE.service("geburtsurkunde")) == "die Geburtsurkunde"
+    assert label("ask_service", "de", catalogue().service("geburtsurkunde")) == "die Geburtsurkunde"
     assert label("request_human", "de", pass_).startswith("ein Gespräch mit")

@@ -3,7 +3,6 @@ rasa_sdk's CollectingDispatcher. Run by the Rasa interpreter: `make test-actions
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -16,11 +15,13 @@ from actions.catalogue import (
     say_phone,
     say_processing_time,
 )
-from actions.faq import CATALOGUE, ActionAnswerService, named_office
+from actions.faq import ActionAnswerService
 from actions.repeat import ActionRepeatLast, last_bot_turn
+from actions.services import catalogue, named_office
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+
+from tests.actions.helpers import make_tracker, run_action
 
 
 def tracker(
@@ -30,21 +31,7 @@ def tracker(
     events: list[dict[str, Any]] | None = None,
     **slots: Any,
 ) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": entities or [],
-        "metadata": {},
-    }
-    user = {"event": "user", "text": text, "parse_data": message}
-    history = [*(events or []), user]
-    return Tracker("call-1", slots, message, history, False, None, None, "action_listen")
-
-
-def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, {}))
-    return dispatcher.messages, events
+    return make_tracker(text, intent, entities=entities, history=events, **slots)
 
 
 def said(messages: list[dict[str, Any]]) -> list[str]:
@@ -63,12 +50,12 @@ def answered(question: str, service: str | None) -> list[Any]:
 
 
 def service(service_id: str) -> Any:
-    return CATALOGUE.service(service_id)
+    return catalogue().service(service_id)
 
 
 def test_the_entity_names_the_service() -> None:
     t = tracker("was kostet ein reisepass", "ask_fee", entity("reisepass"))
-    messages, events = run(ActionAnswerService(), t)
+    messages, events = run_action(ActionAnswerService(), t)
     assert said(messages) == [say_fee(service("reisepass"))]
     assert said(messages)[0].startswith("Der Reisepass kostet 70 Euro.")
     assert events == answered("fee", "reisepass")
@@ -76,7 +63,7 @@ def test_the_entity_names_the_service() -> None:
 
 def test_an_entity_in_another_spelling_is_looked_up() -> None:
     t = tracker("was muss ich mitbringen", "ask_documents", entity("personal ausweis"))
-    messages, events = run(ActionAnswerService(), t)
+    messages, events = run_action(ActionAnswerService(), t)
     assert said(messages) == [say_documents(service("personalausweis"))]
     assert events == answered("documents", "personalausweis")
 
@@ -94,13 +81,13 @@ def test_an_entity_in_another_spelling_is_looked_up() -> None:
 def test_without_an_entity_the_words_name_the_service(
     text: str, intent: str, service_id: str, expected: str | None
 ) -> None:
-    messages, events = run(ActionAnswerService(), tracker(text, intent))
+    messages, events = run_action(ActionAnswerService(), tracker(text, intent))
     found = service(service_id)
     answers = {
         "ask_processing_time": lambda: say_processing_time(found),
         "ask_form": lambda: say_form(found),
         "ask_fee": lambda: say_fee(found),
-        "ask_address": lambda: say_address(CATALOGUE.office_of(found)),
+        "ask_address": lambda: say_address(catalogue().office_of(found)),
     }
     if intent in answers:
         assert said(messages) == [answers[intent]()]
@@ -111,33 +98,33 @@ def test_without_an_entity_the_words_name_the_service(
 
 
 def test_a_named_form_is_offered_by_email_only_in_german_and_when_there_is_one() -> None:
-    with_form = next(s for s in CATALOGUE.services.values() if s.form and s.has_english)
-    without = next(s for s in CATALOGUE.services.values() if s.form is None)
-    _, events = run(ActionAnswerService(), tracker("", "ask_form", entity(with_form.id)))
+    with_form = next(s for s in catalogue().services.values() if s.form and s.has_english)
+    without = next(s for s in catalogue().services.values() if s.form is None)
+    _, events = run_action(ActionAnswerService(), tracker("", "ask_form", entity(with_form.id)))
     assert events[-1] == SlotSet("faq_result", "form_named")
-    _, events = run(ActionAnswerService(), tracker("", "ask_form", entity(without.id)))
+    _, events = run_action(ActionAnswerService(), tracker("", "ask_form", entity(without.id)))
     assert events[-1] == SlotSet("faq_result", "answered")
     english = tracker("is there a form for it", "ask_form", entity(with_form.id), language="en")
-    messages, events = run(ActionAnswerService(), english)
+    messages, events = run_action(ActionAnswerService(), english)
     assert said(messages) == [say_form(with_form, "en")]
     assert SlotSet("faq_result", "answered") in events
 
 
 def test_was_kostet_das_refers_to_the_service_asked_about_before() -> None:
     t = tracker("was kostet das", "ask_fee", service="reisepass")
-    messages, events = run(ActionAnswerService(), t)
+    messages, events = run_action(ActionAnswerService(), t)
     assert said(messages) == [say_fee(service("reisepass"))]
     assert events == answered("fee", "reisepass")
 
 
 def test_a_new_service_wins_over_the_one_before() -> None:
     t = tracker("und was kostet ein führungszeugnis", "ask_fee", service="reisepass")
-    messages, events = run(ActionAnswerService(), t)
+    messages, events = run_action(ActionAnswerService(), t)
     assert said(messages) == [say_fee(service("fuehrungszeugnis"))]
 
 
 def test_unknown_service_asks_which_one_and_keeps_the_question() -> None:
-    messages, events = run(ActionAnswerService(), tracker("was kostet das", "ask_fee"))
+    messages, events = run_action(ActionAnswerService(), tracker("was kostet das", "ask_fee"))
     assert messages == []  # the rule says utter_ask_which_service
     assert events == [SlotSet("faq_question", "fee"), SlotSet("faq_result", "unknown")]
 
@@ -145,14 +132,14 @@ def test_unknown_service_asks_which_one_and_keeps_the_question() -> None:
 def test_the_named_service_answers_the_question_asked_before() -> None:
     before = [{"event": "action", "name": "utter_ask_which_service"}]
     t = tracker("den reisepass", "inform_service", entity("reisepass"), before, faq_question="fee")
-    messages, events = run(ActionAnswerService(), t)
+    messages, events = run_action(ActionAnswerService(), t)
     assert said(messages) == [say_fee(service("reisepass"))]
     assert events == answered("fee", "reisepass")
 
 
 def test_inform_service_does_not_fall_back_to_the_earlier_service() -> None:
     t = tracker("ähm ja", "inform_service", service="reisepass", faq_question="fee")
-    _, events = run(ActionAnswerService(), t)
+    _, events = run_action(ActionAnswerService(), t)
     assert events[-1] == SlotSet("faq_result", "unknown")
 
 
@@ -166,7 +153,7 @@ def test_inform_service_does_not_fall_back_to_the_earlier_service() -> None:
     ],
 )
 def test_lost_things(text: str, service_id: str) -> None:
-    messages, events = run(ActionAnswerService(), tracker(text, "report_lost"))
+    messages, events = run_action(ActionAnswerService(), tracker(text, "report_lost"))
     assert said(messages)[0].startswith(service(service_id).summary.de)
     assert events == answered("lost", service_id)
 
@@ -182,33 +169,33 @@ def test_lost_things(text: str, service_id: str) -> None:
     ],
 )
 def test_opening_hours_of_the_named_office(text: str, office_id: str) -> None:
-    messages, events = run(ActionAnswerService(), tracker(text, "ask_opening_hours"))
-    assert said(messages) == [say_opening_hours(CATALOGUE.office(office_id))]
+    messages, events = run_action(ActionAnswerService(), tracker(text, "ask_opening_hours"))
+    assert said(messages) == [say_opening_hours(catalogue().office(office_id))]
     assert events == answered("opening_hours", None)
 
 
 def test_opening_hours_of_the_service_asked_about() -> None:
     t = tracker("und wann haben sie geöffnet", "ask_opening_hours", service="kfz_zulassung")
-    messages, events = run(ActionAnswerService(), t)
-    assert said(messages) == [say_opening_hours(CATALOGUE.office("kfz"))]
+    messages, events = run_action(ActionAnswerService(), t)
+    assert said(messages) == [say_opening_hours(catalogue().office("kfz"))]
     assert events == answered("opening_hours", "kfz_zulassung")
 
 
 def test_dtmf_one_gives_the_buergerbuero_hours_whatever_was_asked_before() -> None:
     t = tracker('/dtmf{"dtmf_digits":"1"}', "dtmf", service="hundesteuer")
-    messages, _ = run(ActionAnswerService(), t)
-    assert said(messages) == [say_opening_hours(CATALOGUE.office("buergerbuero"))]
+    messages, _ = run_action(ActionAnswerService(), t)
+    assert said(messages) == [say_opening_hours(catalogue().office("buergerbuero"))]
 
 
 def test_phone_number_of_a_named_office() -> None:
-    messages, _ = run(
+    messages, _ = run_action(
         ActionAnswerService(), tracker("welche nummer hat das standesamt", "ask_phone")
     )
-    assert said(messages) == [say_phone(CATALOGUE.office("standesamt"))]
+    assert said(messages) == [say_phone(catalogue().office("standesamt"))]
 
 
 def test_address_without_office_or_service_asks_which_service() -> None:
-    _, events = run(ActionAnswerService(), tracker("wo muss ich hin", "ask_address"))
+    _, events = run_action(ActionAnswerService(), tracker("wo muss ich hin", "ask_address"))
     assert events[-1] == SlotSet("faq_result", "unknown")
 
 
@@ -221,11 +208,13 @@ def test_every_service_answers_every_question() -> None:
     """No catalogue entry makes the action fail, whatever is asked."""
     intents = ["ask_service", "ask_documents", "ask_fee", "ask_processing_time"]
     intents += ["ask_address", "ask_phone", "ask_form", "ask_opening_hours"]
-    for service_id in CATALOGUE.services:
+    for service_id in catalogue().services:
         for intent in intents:
-            messages, events = run(ActionAnswerService(), tracker("", intent, entity(service_id)))
+            messages, events = run_action(
+                ActionAnswerService(), tracker("", intent, entity(service_id))
+            )
             assert len(messages) == 1, (service_id, intent)
-            named = intent == "ask_form" and CATALOGUE.services[service_id].form is not None
+            named = intent == "ask_form" and catalogue().services[service_id].form is not None
             result = "form_named" if named else "answered"
             assert events[-1] == SlotSet("faq_result", result), (service_id, intent)
 
@@ -250,7 +239,9 @@ HISTORY = [
 
 
 def test_repeat_says_the_last_bot_turn_again() -> None:
-    messages, events = run(ActionRepeatLast(), tracker("wie bitte", "repeat", events=HISTORY))
+    messages, events = run_action(
+        ActionRepeatLast(), tracker("wie bitte", "repeat", events=HISTORY)
+    )
     assert said(messages) == [
         "Der Reisepass kostet 70 Euro.",
         "Kann ich sonst noch etwas für Sie tun?",
@@ -266,12 +257,14 @@ def test_after_repeating_the_offer_of_a_person_yes_means_yes() -> None:
         bot("Ich bin ein digitaler Assistent. Möchten Sie mit einer Mitarbeiterin sprechen?"),
         {"event": "action", "name": "action_listen"},
     ]
-    messages, events = run(ActionRepeatLast(), tracker("wie bitte", "repeat", events=history))
+    messages, events = run_action(
+        ActionRepeatLast(), tracker("wie bitte", "repeat", events=history)
+    )
     assert len(messages) == 1 and events == [SlotSet("repeated_question", "offer_person")]
 
 
 def test_slower_sends_the_speech_payload_then_repeats() -> None:
-    messages, _ = run(
+    messages, _ = run_action(
         ActionRepeatLast(), tracker("bitte langsamer", "speak_slower", events=HISTORY)
     )
     assert messages[0]["response"] == "utter_speak_slower"
@@ -292,7 +285,7 @@ def test_a_second_repeat_repeats_the_answer_not_the_slower_notice() -> None:
 
 
 def test_nothing_to_repeat() -> None:
-    messages, events = run(ActionRepeatLast(), tracker("wie bitte", "repeat"))
+    messages, events = run_action(ActionRepeatLast(), tracker("wie bitte", "repeat"))
     assert [m["response"] for m in messages] == ["utter_nothing_to_repeat"]
     assert events == [SlotSet("repeated_question", "none")]
 

@@ -4,29 +4,21 @@ Run by the Rasa interpreter: `make test-actions`."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from actions.handoff import ActionHandOver
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+
+from tests.actions.helpers import make_tracker, run_action
 
 
 def tracker(text: str, intent: str, metadata: dict[str, Any] | None = None) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": [],
-        "metadata": metadata or {},
-    }
-    return Tracker("call-1", {}, message, [], False, None, None, "action_listen")
+    return make_tracker(text, intent, metadata=metadata, events=[])
 
 
 def run(t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionHandOver().run(dispatcher, t, {}))
-    return dispatcher.messages, events
+    return run_action(ActionHandOver(), t)
 
 
 def test_handoff_for_a_frustrated_caller() -> None:

@@ -7,7 +7,6 @@ tests/actions`.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -22,6 +21,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from tests.actions.helpers import make_tracker, run_action
+
 
 def tracker(
     text: str = "",
@@ -30,19 +31,7 @@ def tracker(
     entities: list[dict[str, Any]] | None = None,
     **slots: Any,
 ) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 1.0} if intent else {},
-        "entities": entities or [],
-        "metadata": metadata or {},
-    }
-    return Tracker("call-1", slots, message, [], False, None, None, "action_listen")
-
-
-def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, {}))
-    return dispatcher.messages, events
+    return make_tracker(text, intent, metadata=metadata, entities=entities, events=[], **slots)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +53,7 @@ def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
 def test_hand_over_transfers_in_service_hours_else_offers_a_callback(
     metadata: dict[str, Any], state: str | None, response: str, mode: str
 ) -> None:
-    messages, events = run(ActionHandOver(), tracker(metadata=metadata, service_state=state))
+    messages, events = run_action(ActionHandOver(), tracker(metadata=metadata, service_state=state))
     assert [m["response"] for m in messages] == [response]
     assert events == [SlotSet("handoff_mode", mode)]
     if response == "utter_offer_callback_with_hours":
@@ -84,7 +73,7 @@ def test_the_number_question_offers_the_callers_own_number(
     caller: str | None, other: bool, response: str
 ) -> None:
     t = tracker(metadata={"caller": caller}, callback_other_number=other)
-    messages, events = run(ActionAskCallbackNumber(), t)
+    messages, events = run_action(ActionAskCallbackNumber(), t)
     assert [m["response"] for m in messages] == [response] and events == []
 
 
@@ -205,7 +194,7 @@ def test_numbers_are_read_back_digit_by_digit(number: str, spoken: str) -> None:
 
 
 def test_submit_reads_the_number_back() -> None:
-    messages, events = run(ActionSubmitCallback(), tracker(callback_number="+4921477123"))
+    messages, events = run_action(ActionSubmitCallback(), tracker(callback_number="+4921477123"))
     assert messages[0]["response"] == "utter_callback_confirm"
     assert messages[0]["number"] == "0 2 1 4 7 7 1 2 3"
     assert events == [SlotSet("requested_slot", None)]
