@@ -17,13 +17,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .catalogue.match import words
+from .answers import keypad_or_text, latest_intent, yes_or_no
 from .handoff import gateway_metadata
 from .normalise import parse_phone_number
 
 MIN_PHONE_DIGITS = 6  # shorter digit runs are no callable number (local numbers have 6+)
-_YES = frozenset({"ja", "richtig", "genau", "korrekt", "stimmt", "passt", "jawohl", "yes"})
-_NO = frozenset({"nein", "falsch", "nicht", "no", "korrigieren", "andern", "fehler"})
 PHONE_NUMBER = re.compile(r"\+?\d{6,15}")
 
 
@@ -38,31 +36,6 @@ def spoken_number(number: str) -> str:
     if number.startswith("+49"):
         number = "0" + number[3:]
     return " ".join("plus" if c == "+" else c for c in number)
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    """The intent NLU gave the latest message."""
-    intent = tracker.latest_message.get("intent") or {}
-    name = intent.get("name") if isinstance(intent, dict) else None
-    return str(name) if name else None
-
-
-def yes_or_no(text: str, intent: str | None) -> bool | None:
-    """True for yes, False for no ("stimmt nicht" is no), None when neither."""
-    said = set(words(text))
-    if intent == "deny" or said & _NO:
-        return False
-    if intent == "affirm" or said & _YES:
-        return True
-    return None
-
-
-def keypad_or_text(slot_value: Any, tracker: Tracker) -> str:
-    """The caller's answer; keypad digits arrive as '/dtmf{"dtmf_digits": "..."}'."""
-    text = str(slot_value or "")
-    if text.startswith("/dtmf"):
-        text = str(next(tracker.get_latest_entity_values("dtmf_digits"), None) or "")
-    return text
 
 
 def validate_phone(

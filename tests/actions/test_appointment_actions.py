@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import actions.appointment as appointment
 import pytest
 import yaml
 from actions.appointment import (
@@ -23,15 +22,27 @@ from actions.appointment import (
     ActionStartAppointment,
     ActionSubmitAppointment,
     ValidateAppointmentForm,
-    keypad_time,
-    parse_name,
 )
+from actions.appointment_checks import keypad_time
+from actions.names import parse_name
 from actions.workdays import easter_sunday
 from actions.workdays import holiday_name as nrw_holiday
-from aiohttp import web
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from tests.actions.helpers import (
+    configure,
+    configured,
+    make_tracker,
+    run_action,
+    with_gateway,
+)
+from tests.actions.helpers import (
+    responses as said,
+)
+
+FORM = "appointment_form"
 
 TODAY = datetime.date(2027, 3, 8)  # a Monday
 DOMAIN_FILE = Path(__file__).parents[2] / "rasa_project" / "domain" / "appointment.yml"
@@ -45,26 +56,22 @@ FULL = {
 
 
 @pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(appointment, "today", lambda: TODAY)
+def fixed_today() -> Iterator[None]:
+    with configured(fixed_today=TODAY):
+        yield
 
 
 def tracker(
     text: str = "",
     intent: str | None = None,
     metadata: dict[str, Any] | None = None,
-    entities: list[dict[str, Any]] | None = None,
     events: list[dict[str, Any]] | None = None,
-    **slots: Any,
+    **kwargs: Any,
 ) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 1.0} if intent else {},
-        "entities": entities or [],
-        "metadata": metadata or {},
-    }
-    loop = {"name": "appointment_form"}
-    return Tracker("call-7", slots, message, events or [], False, None, loop, "action_listen")
+    events = events or []
+    return make_tracker(
+        text, intent, sender="call-7", metadata=metadata, events=events, loop=FORM, **kwargs
+    )
 
 
 def validate(slot: str, value: Any, t: Tracker) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -72,16 +79,6 @@ def validate(slot: str, value: Any, t: Tracker) -> tuple[dict[str, Any], list[di
     dispatcher = CollectingDispatcher()
     method = getattr(ValidateAppointmentForm(), f"validate_{slot}")
     return method(value, dispatcher, t, {}), dispatcher.messages
-
-
-def said(messages: list[dict[str, Any]]) -> list[str]:
-    return [m["response"] for m in messages]
-
-
-def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[Any]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, {}))
-    return dispatcher.messages, events
 
 
 # --- service ------------------------------------------------------------------------------
@@ -380,7 +377,7 @@ def test_typed_digits() -> None:
     ],
 )
 def test_the_number_question(metadata: dict[str, Any], other: bool, response: str) -> None:
-    messages, _ = run(
+    messages, _ = run_action(
         ActionAskAppointmentPhone(), tracker(metadata=metadata, appointment_other_number=other)
     )
     assert said(messages) == [response]
@@ -390,7 +387,7 @@ def test_the_number_question(metadata: dict[str, Any], other: bool, response: st
 
 
 def test_the_summary_reads_everything_back() -> None:
-    messages, events = run(ActionAskAppointmentConfirmed(), tracker(**FULL))
+    messages, events = run_action(ActionAskAppointmentConfirmed(), tracker(**FULL))
     assert events == []
     assert said(messages) == ["utter_appointment_summary"]
     values = {k: messages[0][k] for k in ("service", "date", "time", "name", "number")}
@@ -410,7 +407,9 @@ def test_the_summary_reads_everything_back() -> None:
 
 
 def test_after_no_it_asks_what_to_change() -> None:
-    messages, _ = run(ActionAskAppointmentConfirmed(), tracker(appointment_correcting=True, **FULL))
+    messages, _ = run_action(
+        ActionAskAppointmentConfirmed(), tracker(appointment_correcting=True, **FULL)
+    )
     assert said(messages) == ["utter_ask_appointment_correction"]
 
 
@@ -421,14 +420,14 @@ def test_after_no_it_asks_what_to_change() -> None:
             "ja",
             "affirm",
             False,
-            {"appointment_confirmed": "yes", "appointment_correcting": False},
+            {"appointment_confirmed": True, "appointment_correcting": False},
             [],
         ),
         (
             "ja das stimmt so",
             None,
             False,
-            {"appointment_confirmed": "yes", "appointment_correcting": False},
+            {"appointment_confirmed": True, "appointment_correcting": False},
             [],
         ),
         (
@@ -648,7 +647,7 @@ def test_start(
     response: str,
 ) -> None:
     t = tracker(text, "request_appointment", entities=entities, service=previous, **FULL)
-    messages, events = run(ActionStartAppointment(), t)
+    messages, events = run_action(ActionStartAppointment(), t)
     assert said(messages) == [response]
     assert SlotSet("appointment_name", None) in events, "an earlier request's slots are cleared"
     service_events = [e for e in events if e["name"] == "appointment_service"]
@@ -659,12 +658,12 @@ def test_start(
 
 def test_cancel_clears_everything_and_says_nothing() -> None:
     t = tracker(
-        appointment_confirmed="yes",
+        appointment_confirmed=True,
         appointment_correcting=True,
         appointment_other_number=True,
         **FULL,
     )
-    messages, events = run(ActionResetAppointment(), t)
+    messages, events = run_action(ActionResetAppointment(), t)
     assert messages == []
     assert {e["name"]: e["value"] for e in events} == {
         "requested_slot": None,
@@ -678,7 +677,9 @@ def test_cancel_clears_everything_and_says_nothing() -> None:
 def test_only_filled_slots_are_cleared_before_the_form_starts() -> None:
     """A SlotSet right before the form starts makes rasa_sdk validate that slot: clearing
     empty slots there made the form complain about every one of them."""
-    messages, events = run(ActionStartAppointment(), tracker("termin", "request_appointment"))
+    messages, events = run_action(
+        ActionStartAppointment(), tracker("termin", "request_appointment")
+    )
     assert events == [] and said(messages) == ["utter_appointment_start"]
     for slot in (*FULL, "appointment_confirmed"):
         assert validate(slot, None, tracker()) == ({slot: None}, [])
@@ -720,48 +721,28 @@ def test_easter() -> None:
 # --- submit -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def submit_with_gateway(
-    monkeypatch: pytest.MonkeyPatch, t: Tracker, status: int = 201
+    t: Tracker, status: int = 201
 ) -> tuple[list[dict[str, Any]], list[Any], list[dict[str, Any]]]:
     """Runs action_submit_appointment against a stand-in gateway; returns what the caller
     heard, the events and the bodies the gateway received."""
-    bodies: list[dict[str, Any]] = []
+    answer = {"id": "K7M42X", "id_spoken": "K, 7, M, 4, 2, X", "outbox": []}
+    result: list[Any] = []
 
-    async def handler(request: web.Request) -> web.Response:
-        bodies.append(await request.json())
-        answer = {"id": "K7M42X", "id_spoken": "K, 7, M, 4, 2, X", "outbox": []}
-        return web.json_response(answer if status == 201 else {"error": "no"}, status=status)
+    async def scenario(url: str) -> None:
+        configure(gateway_url=url)
+        dispatcher = CollectingDispatcher()
+        events = await ActionSubmitAppointment().run(dispatcher, t, {})
+        result.append((dispatcher.messages, events))
 
-    async def scenario() -> tuple[list[dict[str, Any]], list[Any]]:
-        app = web.Application()
-        app.router.add_post("/api/requests", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        monkeypatch.setenv("VOICEBOT_GATEWAY_URL", f"http://127.0.0.1:{port}")
-        try:
-            dispatcher = CollectingDispatcher()
-            events = await ActionSubmitAppointment().run(dispatcher, t, {})
-            return dispatcher.messages, events
-        finally:
-            await runner.cleanup()
-
-    messages, events = asyncio.run(scenario())
-    return messages, events, bodies
+    seen = asyncio.run(with_gateway(status, answer if status == 201 else {"error": "no"}, scenario))
+    messages, events = result[0]
+    return messages, events, [body for _, body in seen]
 
 
-def test_submit_stores_the_request_and_promises_the_callback(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    t = tracker("ja", "affirm", CALLER, appointment_confirmed="yes", **FULL)
-    messages, events, bodies = submit_with_gateway(monkeypatch, t)
+def test_submit_stores_the_request_and_promises_the_callback() -> None:
+    t = tracker("ja", "affirm", CALLER, appointment_confirmed=True, **FULL)
+    messages, events, bodies = submit_with_gateway(t)
     assert len(bodies) == 1
     body = bodies[0]
     assert body["kind"] == "appointment" and body["call_id"] == "call-7"
@@ -786,17 +767,16 @@ def test_submit_stores_the_request_and_promises_the_callback(
     assert SlotSet("appointment_service", None) in events, "a second request starts clean"
 
 
-def test_submit_refused_hands_over_with_the_slots_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    t = tracker("ja", "affirm", appointment_confirmed="yes", **FULL)
-    messages, events, bodies = submit_with_gateway(monkeypatch, t, status=400)
+def test_submit_refused_hands_over_with_the_slots_kept() -> None:
+    t = tracker("ja", "affirm", appointment_confirmed=True, **FULL)
+    messages, events, bodies = submit_with_gateway(t, status=400)
     assert len(bodies) == 1
     assert said(messages) == ["utter_request_not_saved"]
     assert not any(e.get("name", "").startswith("appointment_") for e in events)
 
 
-def test_submit_without_a_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("VOICEBOT_GATEWAY_URL", raising=False)
-    messages, _ = run(ActionSubmitAppointment(), tracker(appointment_confirmed="yes", **FULL))
+def test_submit_without_a_gateway() -> None:
+    messages, _ = run_action(ActionSubmitAppointment(), tracker(appointment_confirmed=True, **FULL))
     assert said(messages) == ["utter_request_not_saved"]
 
 

@@ -6,29 +6,25 @@ test_requests_client.py). Run by the Rasa interpreter: `make test-actions`."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import pytest
-from actions.faq import CATALOGUE
 from actions.form_delivery import (
+    EMAIL_PROBLEMS,
     ActionAskFormEmailConfirmed,
     ActionResetFormDelivery,
     ActionStartFormEmail,
     ActionSubmitFormDelivery,
     ValidateFormDeliveryForm,
-    delivery_of,
-    email_draft,
-    email_problem,
-    heard_email,
-    say_link,
-    spoken_email,
-    spoken_link,
 )
-from aiohttp import web
+from actions.form_delivery_text import delivery_of, email_draft, say_link, spoken_link
+from actions.normalise import email_problem, heard_email, spoken_email
+from actions.services import catalogue
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from tests.actions.helpers import configured, make_tracker, with_gateway
 
 FORM = "form_delivery_form"
 REQUIRED = ["form_service", "form_delivery", "form_email", "form_email_confirmed"]
@@ -41,18 +37,10 @@ def tracker(
     intent: str = "inform_service",
     entities: list[dict[str, Any]] | None = None,
     active: bool = True,
-    metadata: dict[str, Any] | None = None,
-    **slots: Any,
+    **kwargs: Any,
 ) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": entities or [],
-        "metadata": metadata or {},
-    }
-    events = [{"event": "user", "text": text, "parse_data": message, "metadata": metadata or {}}]
-    loop = {"name": FORM} if active else {}
-    return Tracker("CA88", dict(slots), message, events, False, None, loop, "action_listen")
+    loop = FORM if active else None
+    return make_tracker(text, intent, sender="CA88", entities=entities, loop=loop, **kwargs)
 
 
 def validate(t: Tracker) -> tuple[dict[str, Any], list[str]]:
@@ -122,7 +110,7 @@ def test_an_address_is_heard_without_the_words_around_it(text: str, expected: st
 )
 def test_what_is_wrong_with_an_address_is_named(text: str, response: str) -> None:
     assert heard_email(text) is None
-    assert email_problem(text) == response
+    assert EMAIL_PROBLEMS[email_problem(text)] == response
 
 
 def test_the_address_is_read_back_spelled() -> None:
@@ -134,7 +122,7 @@ def test_the_address_is_read_back_spelled() -> None:
 
 
 def test_the_link_is_read_out_for_the_tts() -> None:
-    wohngeld = CATALOGUE.services["wohngeld"]
+    wohngeld = catalogue().services["wohngeld"]
     assert spoken_link(wohngeld.form.url) == (
         "leverkusen punkt de, Schrägstrich, formulare, Schrägstrich, "
         "wohngeld Bindestrich antrag Punkt P D F"
@@ -146,7 +134,7 @@ def test_the_link_is_read_out_for_the_tts() -> None:
 
 
 def test_the_email_has_the_form_the_link_and_the_office() -> None:
-    draft = email_draft("anna@web.de", CATALOGUE.services["wohngeld"])
+    draft = email_draft("anna@web.de", catalogue().services["wohngeld"])
     assert draft.to == "anna@web.de"
     assert draft.subject == "Ihr Formular: Wohngeldantrag"
     body = draft.body
@@ -320,11 +308,12 @@ def test_the_form_email(text: str, slots: dict[str, Any], said: list[str]) -> No
             {"form_email_confirmed": None, "form_email": "max@gmx.de"},
             [],
         ),
+        # "Wie bitte?" is no answer: the form reads the address back again (form_base.py)
         (
             "wie bitte",
             "repeat",
             {"form_email_confirmed": None, "form_email": "max@web.de"},
-            ["utter_form_email_yes_no"],
+            [],
         ),
     ],
 )
@@ -376,47 +365,38 @@ def test_the_read_back_question_spells_the_address() -> None:
 
 
 def test_the_reset_empties_the_form() -> None:
-    events = asyncio.run(ActionResetFormDelivery().run(CollectingDispatcher(), tracker(), DOMAIN))
+    full = tracker(
+        form_service="wohngeld",
+        form_title="Wohngeldantrag",
+        form_delivery="email",
+        form_email="max@web.de",
+        form_email_confirmed=True,
+    )
+    events = asyncio.run(ActionResetFormDelivery().run(CollectingDispatcher(), full, DOMAIN))
     assert events == [SlotSet(slot, None) for slot in FORM_SLOTS]
+    # slots already empty are left alone (form_base.reset_events)
+    assert (
+        asyncio.run(ActionResetFormDelivery().run(CollectingDispatcher(), tracker(), DOMAIN)) == []
+    )
 
 
 # --- the submission ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def submit(
-    monkeypatch: pytest.MonkeyPatch, t: Tracker, status: int, answer: Any
+    t: Tracker, status: int, answer: Any
 ) -> tuple[list[Any], list[dict[str, Any]], CollectingDispatcher]:
     """Runs action_submit_form_delivery against a stand-in gateway; returns the action's
     events, the bodies the gateway got, and the dispatcher."""
-    seen: list[dict[str, Any]] = []
     dispatcher = CollectingDispatcher()
     result: list[Any] = []
 
-    async def handler(request: web.Request) -> web.Response:
-        seen.append(await request.json())
-        return web.json_response(answer, status=status)
-
-    async def scenario() -> None:
-        app = web.Application()
-        app.router.add_post("/api/requests", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        monkeypatch.setenv("VOICEBOT_GATEWAY_URL", f"http://127.0.0.1:{port}")
-        try:
+    async def scenario(url: str) -> None:
+        with configured(gateway_url=url):
             result.append(await ActionSubmitFormDelivery().run(dispatcher, t, DOMAIN))
-        finally:
-            await runner.cleanup()
 
-    asyncio.run(scenario())
-    return result[0], seen, dispatcher
+    seen = asyncio.run(with_gateway(status, answer, scenario))
+    return result[0], [body for _, body in seen], dispatcher
 
 
 def email_tracker() -> Tracker:
@@ -438,10 +418,8 @@ def saved(state: str | None) -> dict[str, Any]:
     return {"id": "K7M42X", "id_spoken": "K 7 M 4 2 X", "outbox": outbox}
 
 
-def test_by_email_the_gateway_gets_the_request_and_the_email(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    events, seen, dispatcher = submit(monkeypatch, email_tracker(), 201, saved("pending"))
+def test_by_email_the_gateway_gets_the_request_and_the_email() -> None:
+    events, seen, dispatcher = submit(email_tracker(), 201, saved("pending"))
     (body,) = seen
     assert body["kind"] == "form_delivery"
     assert body["call_id"] == "CA88" and body["caller"] == "+4921477123"
@@ -453,7 +431,7 @@ def test_by_email_the_gateway_gets_the_request_and_the_email(
         "email": "anna.schmidt@example.de",
     }
     assert body["summary"] == "Formular „Wohngeldantrag“ per E-Mail an anna.schmidt@example.de"
-    draft = email_draft("anna.schmidt@example.de", CATALOGUE.services["wohngeld"])
+    draft = email_draft("anna.schmidt@example.de", catalogue().services["wohngeld"])
     assert body["email"] == {"to": draft.to, "subject": draft.subject, "body": draft.body}
     responses = [m["response"] for m in dispatcher.messages]
     assert responses == ["utter_request_saved", "utter_form_email_sent"]
@@ -463,26 +441,22 @@ def test_by_email_the_gateway_gets_the_request_and_the_email(
     assert all(SlotSet(slot, None) in events for slot in FORM_SLOTS)
 
 
-def test_without_smtp_the_bot_says_so_and_reads_the_link(monkeypatch: pytest.MonkeyPatch) -> None:
-    events, seen, dispatcher = submit(monkeypatch, email_tracker(), 201, saved("not_configured"))
+def test_without_smtp_the_bot_says_so_and_reads_the_link() -> None:
+    events, seen, dispatcher = submit(email_tracker(), 201, saved("not_configured"))
     assert len(seen) == 1
     responses = [m["response"] for m in dispatcher.messages]
     assert responses == ["utter_request_saved", "utter_form_email_not_configured", None]
-    assert dispatcher.messages[2]["text"] == say_link(CATALOGUE.services["wohngeld"])
+    assert dispatcher.messages[2]["text"] == say_link(catalogue().services["wohngeld"])
     assert SlotSet("form_delivery_result", "done") in events
 
 
-def test_a_refused_request_says_the_apology_and_keeps_the_slots(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    events, _, dispatcher = submit(monkeypatch, email_tracker(), 500, {"error": "boom"})
+def test_a_refused_request_says_the_apology_and_keeps_the_slots() -> None:
+    events, _, dispatcher = submit(email_tracker(), 500, {"error": "boom"})
     assert [m["response"] for m in dispatcher.messages] == ["utter_request_not_saved"]
     assert events == [SlotSet("form_delivery_result", "not_saved")]  # the agent gets the slots
 
 
-def test_read_out_says_the_link_and_stores_it_for_the_statistics(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_read_out_says_the_link_and_stores_it_for_the_statistics() -> None:
     t = tracker(
         "vorlesen",
         "request_form",
@@ -491,7 +465,7 @@ def test_read_out_says_the_link_and_stores_it_for_the_statistics(
         form_title="Anmeldung zur Hundesteuer",
         form_delivery="read_out",
     )
-    events, seen, dispatcher = submit(monkeypatch, t, 201, saved(None))
+    events, seen, dispatcher = submit(t, 201, saved(None))
     (body,) = seen
     assert body["kind"] == "form_delivery"
     assert body["data"] == {
@@ -502,12 +476,13 @@ def test_read_out_says_the_link_and_stores_it_for_the_statistics(
     }
     assert body["summary"] == "Formular „Anmeldung zur Hundesteuer“: Link vorgelesen"
     assert "email" not in body
-    assert [m["text"] for m in dispatcher.messages] == [say_link(CATALOGUE.services["hundesteuer"])]
+    assert [m["text"] for m in dispatcher.messages] == [
+        say_link(catalogue().services["hundesteuer"])
+    ]
     assert SlotSet("form_delivery_result", "done") in events
 
 
-def test_read_out_without_a_gateway_still_gives_the_link(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("VOICEBOT_GATEWAY_URL", raising=False)
+def test_read_out_without_a_gateway_still_gives_the_link() -> None:
     t = tracker(
         "vorlesen",
         "request_form",
@@ -533,7 +508,7 @@ def start_form_email(**slots: Any) -> dict[str, Any]:
 
 
 def test_yes_to_the_email_offer_starts_with_the_form_named_and_email() -> None:
-    named = next(s for s in CATALOGUE.services.values() if s.form is not None)
+    named = next(s for s in catalogue().services.values() if s.form is not None)
     slots = start_form_email(service=named.id, form_email="alt@example.de")
     assert slots["form_service"] == named.id and slots["form_delivery"] == "email"
     assert slots["form_title"] == named.form.name.de  # type: ignore[union-attr]
@@ -544,6 +519,6 @@ def test_yes_to_the_email_offer_starts_with_the_form_named_and_email() -> None:
 
 
 def test_yes_to_the_email_offer_without_a_known_form_leaves_the_form_to_ask() -> None:
-    without = next(s for s in CATALOGUE.services.values() if s.form is None)
+    without = next(s for s in catalogue().services.values() if s.form is None)
     slots = start_form_email(service=without.id)
-    assert slots["form_service"] is None and slots["form_delivery"] == "email"
+    assert slots.get("form_service") is None and slots["form_delivery"] == "email"

@@ -1,16 +1,19 @@
 """The Sperrmüll pre-check (actions/sperrmuell.py, actions/workdays.py) with rasa_sdk's
 CollectingDispatcher: every validation, the read-back, the stored request. "Today" is pinned
-(monkeypatch of sperrmuell.today), so the results do not depend on the day the tests run.
+(the settings' fixed_today), so the results do not depend on the day the tests run.
 Run by the Rasa interpreter: `make test-actions`."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from actions import sperrmuell
+from actions.names import parse_name
+from actions.normalise import parse_address, parse_items
+from actions.settings import load_settings
 from actions.sperrmuell import (
     ActionAskSperrmuellConfirmed,
     ActionAskSperrmuellDate,
@@ -18,20 +21,20 @@ from actions.sperrmuell import (
     ActionResetSperrmuell,
     ActionSubmitSperrmuell,
     ValidateSperrmuellForm,
-    check_date,
-    earliest_date,
-    lead_days,
-    parse_address,
-    parse_items,
-    parse_name,
-    summary_for_caller,
 )
+from actions.sperrmuell_rules import check_date, earliest_date, summary_for_caller
 from actions.workdays import add_working_days, easter_sunday, is_working_day, nrw_holidays
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from tests.actions.test_requests_client import with_gateway
+from tests.actions.helpers import (
+    configure,
+    configured,
+    make_tracker,
+    with_gateway,
+    with_variables,
+)
 
 # Friday 5 March 2027; with 5 working days the earliest date is Friday 12 March.
 TODAY = datetime.date(2027, 3, 5)
@@ -39,43 +42,24 @@ CALLER = "+4921477123"
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sperrmuell, "today", lambda: TODAY)
-    monkeypatch.delenv("VOICEBOT_SPERRMUELL_LEAD_DAYS", raising=False)
+def pinned_today() -> Iterator[None]:
+    with configured(fixed_today=TODAY):
+        yield
 
 
-def tracker(
-    text: str = "",
-    intent: str = "nlu_fallback",
-    caller: str | None = None,
-    entities: list[dict[str, Any]] | None = None,
-    **slots: Any,
-) -> Tracker:
-    message = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 1.0},
-        "entities": entities or [],
-        "metadata": {"caller": caller} if caller else {},
-    }
-    user = {"event": "user", "text": text, "parse_data": message}
-    return Tracker("CA-sperr", slots, message, [user], False, None, None, "action_listen")
+def tracker(text: str = "", intent: str = "nlu_fallback", **kwargs: Any) -> Tracker:
+    return make_tracker(text, intent, sender="CA-sperr", **kwargs)
 
 
 def validate(slot: str, text: str, intent: str = "nlu_fallback", **kwargs: Any) -> tuple:
     """Runs validate_<slot> on the answer `text`: (slot values, what the caller hears)."""
     dispatcher = CollectingDispatcher()
-    t = tracker(text, intent, **kwargs)
     method = getattr(ValidateSperrmuellForm(), f"validate_{slot}")
-    result = method(text, dispatcher, t, {})
-    return result, [
-        (m["response"], {k: v for k, v in m.items() if k not in NOISE}) for m in dispatcher.messages
-    ]
+    result = method(text, dispatcher, tracker(text, intent, **kwargs), {})
+    return result, with_variables(dispatcher.messages)
 
 
-NOISE = {"response", "text", "buttons", "elements", "custom", "template", "image", "attachment"}
-
-
-def responses(messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
+def names(messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [name for name, _ in messages]
 
 
@@ -127,12 +111,9 @@ def test_add_working_days(start: str, days: int, expected: str) -> None:
     ("value", "expected"),
     [(None, 5), ("3", 3), (" 10 ", 10), ("0", 5), ("61", 5), ("fünf", 5), ("-2", 5)],
 )
-def test_lead_days_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: int
-) -> None:
-    if value is not None:
-        monkeypatch.setenv("VOICEBOT_SPERRMUELL_LEAD_DAYS", value)
-    assert lead_days() == expected
+def test_lead_days_from_the_environment(value: str | None, expected: int) -> None:
+    environ = {} if value is None else {"VOICEBOT_SPERRMUELL_LEAD_DAYS": value}
+    assert load_settings(environ).sperrmuell_lead_days == expected
 
 
 # --- address ----------------------------------------------------------------------------------
@@ -264,7 +245,7 @@ def test_a_second_address_answer_keeps_what_was_said_before() -> None:
 def test_validate_house_number(text: str, house: str | None, said: list[str]) -> None:
     result, messages = validate("sperrmuell_house_number", text)
     assert result == {"sperrmuell_house_number": house}
-    assert responses(messages) == said
+    assert names(messages) == said
 
 
 @pytest.mark.parametrize(
@@ -355,7 +336,7 @@ def test_parse_items(text: str, items: list[tuple[str, int]]) -> None:
 def test_validate_items(text: str, items: list | None, said: list[str]) -> None:
     result, messages = validate("sperrmuell_items", text)
     assert result == {"sperrmuell_items": items}
-    assert responses(messages) == said
+    assert names(messages) == said
 
 
 def test_a_not_accepted_item_is_named_with_what_to_do_instead() -> None:
@@ -395,18 +376,18 @@ def test_validate_date(text: str, date: str | None, said: str | None) -> None:
     if said is None:
         assert messages == []
     else:
-        assert responses(messages) == ["utter_sperrmuell_date_not_possible"]
+        assert names(messages) == ["utter_sperrmuell_date_not_possible"]
         assert messages[0][1]["why"].startswith(said)
 
 
 def test_an_unclear_date_is_asked_again() -> None:
     result, messages = validate("sperrmuell_date", "irgendwann")
     assert result == {"sperrmuell_date": None}
-    assert responses(messages) == ["utter_sperrmuell_date_invalid"]
+    assert names(messages) == ["utter_sperrmuell_date_invalid"]
 
 
-def test_the_lead_time_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VOICEBOT_SPERRMUELL_LEAD_DAYS", "2")
+def test_the_lead_time_comes_from_the_settings() -> None:
+    configure(sperrmuell_lead_days=2)
     assert validate("sperrmuell_date", "am zehnten März")[0] == {"sperrmuell_date": "2027-03-10"}
     assert earliest_date(TODAY, 2) == datetime.date(2027, 3, 9)
 
@@ -452,7 +433,7 @@ def test_parse_name(text: str, name: str | None) -> None:
 def test_an_unclear_name_is_asked_again() -> None:
     result, messages = validate("sperrmuell_name", "ja")
     assert result == {"sperrmuell_name": None}
-    assert responses(messages) == ["utter_sperrmuell_name_invalid"]
+    assert names(messages) == ["utter_sperrmuell_name_invalid"]
 
 
 @pytest.mark.parametrize(
@@ -488,7 +469,7 @@ def test_validate_phone(
 ) -> None:
     result, messages = validate("sperrmuell_phone", text, intent=intent, caller=caller)
     assert result == slots
-    assert responses(messages) == said
+    assert [name for name, _ in messages] == said
 
 
 def test_a_too_short_number_is_read_back() -> None:
@@ -540,7 +521,21 @@ def test_the_confirmation_reads_the_application_back() -> None:
 @pytest.mark.parametrize(
     ("text", "intent", "correcting", "slots", "said"),
     [
-        ("ja", "affirm", False, {"sperrmuell_confirmed": True}, []),
+        (
+            "ja",
+            "affirm",
+            False,
+            {"sperrmuell_confirmed": True, "sperrmuell_correcting": False},
+            [],
+        ),
+        # the keywords count as well as the intent (as in the appointment form)
+        (
+            "ja das stimmt so",
+            "nlu_fallback",
+            False,
+            {"sperrmuell_confirmed": True, "sperrmuell_correcting": False},
+            [],
+        ),
         (
             "nein",
             "deny",
@@ -574,7 +569,7 @@ def test_the_confirmation_reads_the_application_back() -> None:
             True,
             {
                 "sperrmuell_phone": None,
-                "sperrmuell_other_number": False,
+                "sperrmuell_other_number": True,  # the offered own number was wrong
                 "sperrmuell_confirmed": None,
                 "sperrmuell_correcting": False,
             },
@@ -603,19 +598,19 @@ def test_validate_confirmation(
         "sperrmuell_confirmed", text, intent=intent, sperrmuell_correcting=correcting
     )
     assert result == slots
-    assert responses(messages) == said
+    assert [name for name, _ in messages] == said
 
 
 # --- stored request and reset ---------------------------------------------------------------
 
 
-def test_the_confirmed_application_is_stored_for_staff(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_confirmed_application_is_stored_for_staff() -> None:
     answer = {"id": "K7M42X", "id_spoken": "K 7 M 4 2 X", "outbox": []}
     dispatcher = CollectingDispatcher()
     events: list[Any] = []
 
     async def scenario(url: str) -> None:
-        monkeypatch.setenv("VOICEBOT_GATEWAY_URL", url)
+        configure(gateway_url=url)
         t = tracker(caller=CALLER, **COMPLETE, sperrmuell_confirmed=True)
         events.extend(await ActionSubmitSperrmuell().run(dispatcher, t, {}))
 
@@ -648,12 +643,12 @@ def test_the_confirmed_application_is_stored_for_staff(monkeypatch: pytest.Monke
     assert SlotSet("sperrmuell_confirmed", None) in events
 
 
-def test_a_failed_store_hands_over_and_keeps_the_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_store_hands_over_and_keeps_the_answers() -> None:
     dispatcher = CollectingDispatcher()
     events: list[Any] = []
 
     async def scenario(url: str) -> None:
-        monkeypatch.setenv("VOICEBOT_GATEWAY_URL", url)
+        configure(gateway_url=url)
         t = tracker(**COMPLETE, sperrmuell_confirmed=True)
         events.extend(await ActionSubmitSperrmuell().run(dispatcher, t, {}))
 
@@ -664,11 +659,15 @@ def test_a_failed_store_hands_over_and_keeps_the_answers(monkeypatch: pytest.Mon
 
 def test_cancel_forgets_the_answers() -> None:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionResetSperrmuell().run(dispatcher, tracker(**COMPLETE), {}))
+    t = tracker(**COMPLETE, sperrmuell_other_number=True, sperrmuell_confirmed=True)
+    events = asyncio.run(ActionResetSperrmuell().run(dispatcher, t, {}))
     assert dispatcher.messages == []
     assert SlotSet("sperrmuell_street", None) in events
     assert SlotSet("sperrmuell_other_number", False) in events
-    assert len(events) == 11
+    assert len(events) == 10  # requested_slot and the nine slots that hold a value
+    # slots already empty are left alone (as in the appointment form)
+    events = asyncio.run(ActionResetSperrmuell().run(dispatcher, tracker(), {}))
+    assert events == [SlotSet("requested_slot", None)]
 
 
 def run_form_validation(text: str, intent: str, confidence: float = 0.95) -> tuple:
