@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """The appointment request form: service, preferred day and time, name, callback number, then
 the whole request read back ("Ist das richtig?") before it is stored.
 

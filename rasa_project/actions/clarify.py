@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """Not understood once (nlu_fallback): ask which of the two likeliest topics the caller means.
 
 "Meinen Sie die Öffnungszeiten oder die Gebühren?" The two best intents of the message's

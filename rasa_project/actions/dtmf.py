@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """DTMF menu: turn a pressed (or spoken) key into a menu choice for the rules."""
 
 from typing import Any

@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """Questions about the city's services, answered from the service catalogue.
 
 The intent says what the caller asks (fee, documents, opening hours, ...); the service comes
@@ -64,6 +66,8 @@ QUESTIONS: dict[str, str] = {
 OFFICE_QUESTIONS = frozenset({"opening_hours", "address", "phone"})
 # "Ausweis verloren" may be heard as the Ausweis itself: a loss report means the loss service.
 LOST_SERVICE = {"personalausweis": "ausweis_verlust", "reisepass": "ausweis_verlust"}
+
+
 def previous_bot_action(tracker: Tracker) -> str | None:
     """The last action before the caller's latest message (action_listen not counted)."""
     seen_user = False

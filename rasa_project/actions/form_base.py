@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """One read-back, confirm and correct algorithm for the forms that store a request
 (appointment, Sperrmüll, form delivery).
 
@@ -55,7 +57,9 @@ class ReadBack:
         return result
 
 
-def reset_events(tracker: Tracker, slots: Sequence[str], flags: Sequence[str] = ()) -> list[EventType]:
+def reset_events(
+    tracker: Tracker, slots: Sequence[str], flags: Sequence[str] = ()
+) -> list[EventType]:
     """Clears the slots (flags to False) that hold a value, so a second request in the same
     call starts clean. Slots already empty are left alone: a SlotSet right before a form
     starts would make rasa_sdk validate that slot (and complain about its empty value)."""

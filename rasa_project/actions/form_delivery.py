@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """The form delivery (form_delivery_form): which form, and how the caller gets it.
 
 `request_form` ("können Sie mir das Formular schicken") starts the form; a plain question

@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """Handoff to a person: transfer during the service hours, a callback offer outside them."""
 
 from typing import Any
@@ -27,7 +29,7 @@ def agents_available(tracker: Tracker) -> bool:
     service_open = gateway_metadata(tracker).get("service_open")
     if isinstance(service_open, bool):
         return service_open
-    return tracker.get_slot(STATE_SLOT) != "closed"
+    return bool(tracker.get_slot(STATE_SLOT) != "closed")
 
 
 class ActionHandOver(Action):

@@ -44,7 +44,7 @@ FORM_DELIVERY = RequestKind(
     topic=("die Zusendung eines Formulars", "having a form sent to you"),
 )
 
-KINDS: dict[str, RequestKind] = {kind.name: kind for kind in (APPOINTMENT, SPERRMUELL, FORM_DELIVERY)}
+KINDS: dict[str, RequestKind] = {k.name: k for k in (APPOINTMENT, SPERRMUELL, FORM_DELIVERY)}
 
 
 def request_kind(name: str) -> RequestKind:

@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """The callback number in a form (appointment, Sperrmüll, callback): offer the caller's own
 number, else take spoken or typed digits.
 

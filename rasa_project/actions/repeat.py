@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """'Wie bitte?' and 'Bitte langsamer': say the bot's last answer again, word for word.
 
 The answer is read from the tracker's events (what the bot said before the caller's latest

@@ -1,3 +1,5 @@
+# mypy: disallow-subclassing-any=False
+# (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
 """The Sperrmüll pick-up application pre-check (sperrmuell_form): its actions.
 
 The bot collects a complete application: address in Leverkusen, the items, a preferred date
