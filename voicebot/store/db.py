@@ -3,7 +3,8 @@
 Every store (calls, handoffs, agent sessions) shares one `Database`. All SQL runs on its single
 worker thread, so the event loop never waits on disk or network and one connection is never
 shared across threads. SQL is written once with `?` placeholders and portable syntax (upserts
-with ON CONFLICT, TEXT timestamps in ISO 8601 UTC); `Conn` translates for psycopg.
+with ON CONFLICT, TEXT timestamps in ISO 8601 UTC); `Conn` translates for psycopg. Opening
+brings the schema up to date first (`voicebot.store.migrate`), on the same worker thread.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from voicebot.config import mask_url
-from voicebot.store.schema import schema_statements
+from voicebot.store.migrate import MigrationError, SchemaState, migrate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,11 +81,12 @@ class Database:
         self.backend = "postgresql" if is_postgres_url(target) else "sqlite"
         self._pool: ThreadPoolExecutor | None = None
         self._conn: Conn | None = None
-        self.errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        self.schema: SchemaState | None = None  # set by open(): the migrations applied
+        self.errors: tuple[type[Exception], ...] = (sqlite3.Error, MigrationError)
         if self.backend == "postgresql":
             import psycopg
 
-            self.errors = (sqlite3.Error, psycopg.Error)
+            self.errors = (sqlite3.Error, MigrationError, psycopg.Error)
 
     @property
     def description(self) -> str:
@@ -121,18 +123,25 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        """Connects and creates the schema; a second call does nothing."""
+        """Migrates the schema to the current version, then connects; a second call does
+        nothing. Raises MigrationError (in `errors`) saying what to do when a migration fails."""
         if self._conn is not None:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
-        self._conn = await self._submit(self._connect)
+        self._conn = await self._submit(self._migrate_and_connect)
+
+    def _migrate_and_connect(self) -> Conn:
+        if self.backend == "sqlite":
+            Path(self.target).parent.mkdir(parents=True, exist_ok=True)
+        self.schema = migrate(self.target, self.backend, self.description)
+        return self._connect()
 
     def _connect(self) -> Conn:
         if self.backend == "sqlite":
-            path = Path(self.target)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            raw: Any = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            raw: Any = sqlite3.connect(
+                Path(self.target), check_same_thread=False, isolation_level=None
+            )
             raw.row_factory = sqlite3.Row
             raw.execute("PRAGMA journal_mode=WAL")
             raw.execute("PRAGMA foreign_keys=ON")
@@ -142,11 +151,7 @@ class Database:
             from psycopg.rows import dict_row
 
             raw = psycopg.connect(str(self.target), autocommit=True, row_factory=dict_row)
-        conn = Conn(raw, self.backend)
-        with conn.transaction():
-            for statement in schema_statements(self.backend):
-                conn.execute(statement)
-        return conn
+        return Conn(raw, self.backend)
 
     async def ping(self) -> bool:
         """Whether the database answers (for /health)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,11 @@ from voicebot.store.calls import iso
 from voicebot.store.db import Conn, Database
 from voicebot.store.ids import new_handoff_id, spell_id
 
+# The kinds the gateway knows (the API accepts these) and their labels. The database takes any
+# kind that fits KIND_PATTERN: a new kind needs no schema change, only these two and the API
+# description (docs/openapi.yaml).
 KINDS = ("appointment", "sperrmuell", "form_delivery")
+KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 KIND_LABELS = {
     "appointment": "Terminanfrage",
     "sperrmuell": "Sperrmüll-Anmeldung (Vorprüfung)",
@@ -133,6 +138,10 @@ class RequestStore:
         the earlier request is returned. The flag says whether a new request was stored."""
         if mail_state not in ("pending", "not_configured"):
             raise ValueError(f"a new e-mail is pending or not_configured, not {mail_state}")
+        if not KIND_PATTERN.fullmatch(request.kind):
+            raise ValueError(
+                f"a request kind is a short lowercase identifier, not {request.kind!r}"
+            )
 
         def job(c: Conn) -> tuple[ServiceRequest, bool]:
             with c.transaction():

@@ -1,10 +1,16 @@
-"""The database schema, one text for SQLite and PostgreSQL (two type names differ).
+"""Baseline: the schema as the gateway created it before there were migrations (2026-11).
 
-Timestamps are ISO 8601 UTC strings with milliseconds (`voicebot.store.calls.iso`), so they
-compare correctly as text in both databases; JSON documents are stored as TEXT.
+Every statement is `IF NOT EXISTS`, so a database that code created is adopted as it is
+(nothing is changed or lost) and a new database ends up with the same tables. Never edit a
+migration once it has shipped: add the next one.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from yoyo import step
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -142,11 +148,13 @@ TYPES = {
 }
 
 
-def schema_statements(backend: str) -> list[str]:
-    """The CREATE statements for one backend, in order."""
-    text = SCHEMA.format(**TYPES[backend])
-    statements = [s.strip() for s in text.split(";") if s.strip()]
-    if backend == "postgresql":
-        # several gateways may start at once: create the schema one at a time
-        statements.insert(0, "SELECT pg_advisory_xact_lock(7305521)")
-    return statements
+def apply(conn: Any) -> None:
+    """Creates whatever part of the baseline schema is missing (SQLite or PostgreSQL)."""
+    backend = "sqlite" if isinstance(conn, sqlite3.Connection) else "postgresql"
+    cursor = conn.cursor()
+    for statement in SCHEMA.format(**TYPES[backend]).split(";"):
+        if statement.strip():
+            cursor.execute(statement)
+
+
+step(apply)
