@@ -14,7 +14,7 @@ from pathlib import Path
 from voicebot.config import load_settings
 from voicebot.errors import ConfigError
 from voicebot.store.db import Database
-from voicebot.store.migrate import MigrationError, migrate, schema_state
+from voicebot.store.migrate import migrate, schema_state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if db.backend == "sqlite" and not Path(target).exists() and not args.apply:
         print(f"{db.description}: no database yet (the gateway creates it at its first start)")
         return 0
+    errors: tuple[type[Exception], ...] = (OSError, *db.errors)  # MigrationError among them
     try:
         if args.apply:
             if db.backend == "sqlite":
@@ -46,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             state = migrate(target, db.backend, db.description)
         else:
             state = schema_state(target, db.backend)
-    except MigrationError as exc:
-        print(exc, file=sys.stderr)
+    except errors as exc:
+        print(f"{db.description}: {exc}", file=sys.stderr)
         return 1
     print(f"database: {db.description}")
     print(f"version:  {state.version or '(none)'}")

@@ -103,7 +103,7 @@ class CallStore:
         return await self.db.run(lambda _conn: fn())
 
     async def open(self) -> None:
-        """Creates the file and schema; raises OSError/sqlite3.Error with the path on failure."""
+        """Creates the file and migrates the schema; raises OSError or one of `db.errors`."""
         await self.db.open()
 
     async def close(self) -> None:

@@ -108,8 +108,7 @@ def _exclusive(target: str | Path, backend: str, description: str) -> Iterator[N
         yield  # the lock ends with the file handle, even if this process dies
 
 
-def _state(yoyo: DatabaseBackend) -> SchemaState:
-    known = read_migrations(MIGRATIONS)
+def _state(yoyo: DatabaseBackend, known: Any) -> SchemaState:
     by_hash = {m.hash: m.id for m in known}
     applied = yoyo.get_applied_migration_hashes()
     return SchemaState(
@@ -123,35 +122,46 @@ def schema_state(target: str | Path, backend: str) -> SchemaState:
     """The migrations applied to a database and those pending (creates yoyo's own tables)."""
     yoyo = _backend(target, backend)
     try:
-        return _state(yoyo)
+        return _state(yoyo, read_migrations(MIGRATIONS))
     finally:
         yoyo.connection.close()
 
 
 def migrate(target: str | Path, backend: str, description: str) -> SchemaState:
-    """Applies the pending migrations under the lock; raises MigrationError saying what to do."""
-    step = "connecting"
+    """Applies the pending migrations under the lock; raises MigrationError saying what to do.
+
+    Failing to connect raises the driver's error unchanged (the gateway then says to check the
+    URL, disk space and permissions)."""
+    with _exclusive(target, backend, description):
+        yoyo = _backend(target, backend)
+        try:
+            state = _apply(yoyo, backend, description)
+        finally:
+            yoyo.connection.close()
+    log.info("database %s: schema at %s", description, state.version)
+    return state
+
+
+def _apply(yoyo: DatabaseBackend, backend: str, description: str) -> SchemaState:
+    """Applies what is pending, one migration (one transaction) at a time."""
+    step = "reading the migrations"
     try:
-        with _exclusive(target, backend, description):
-            yoyo = _backend(target, backend)
-            try:
-                step = "reading the migrations"
-                before = _state(yoyo)
-                _log_before(before, yoyo, description)
-                stale = yoyo.execute(f"SELECT pid FROM {yoyo.lock_table_quoted}").fetchall()
-                if stale:  # we hold the outer lock: no other gateway is migrating
-                    log.warning("removing a migration lock left by process %s", stale[0][0])
-                    yoyo.break_lock()
-                with yoyo.lock(timeout=LOCK_TIMEOUT_S):
-                    for migration in yoyo.to_apply(read_migrations(MIGRATIONS)):
-                        step = f"applying {migration.id}"
-                        log.info("database %s: applying migration %s", description, migration.id)
-                        yoyo.apply_one(migration)
-                after = _state(yoyo)
-                if backend == "sqlite":  # needs the file to itself: another start would fail
-                    yoyo.execute("PRAGMA journal_mode=WAL")
-            finally:
-                yoyo.connection.close()
+        known = read_migrations(MIGRATIONS)
+        _log_before(_state(yoyo, known), yoyo, description)
+        stale = yoyo.execute(f"SELECT pid FROM {yoyo.lock_table_quoted}").fetchall()
+        if stale:  # we hold the outer lock: no other gateway is migrating
+            log.warning("removing a migration lock left by process %s", stale[0][0])
+            yoyo.break_lock()
+        with yoyo.lock(timeout=LOCK_TIMEOUT_S):
+            for migration in yoyo.to_apply(known):
+                step = f"applying {migration.id}"
+                log.info("database %s: applying migration %s", description, migration.id)
+                yoyo.apply_one(migration)
+        if backend == "sqlite":
+            # switching to WAL needs the file to itself and SQLite does not wait for that:
+            # done here, under the lock, no gateway's connection races another's migration
+            yoyo.execute("PRAGMA journal_mode=WAL")
+        return _state(yoyo, known)
     except Exception as exc:  # noqa: BLE001 - any failure stops the start with one clear message
         raise MigrationError(
             f"the schema migration of {description} failed while {step}: {exc!r}. A migration "
@@ -159,8 +169,6 @@ def migrate(target: str | Path, backend: str, description: str) -> SchemaState:
             "and nothing was lost. Fix the cause, then start the gateway again; "
             "`python -m voicebot.store` shows the applied and pending migrations."
         ) from exc
-    log.info("database %s: schema at %s", description, after.version)
-    return after
 
 
 def _log_before(state: SchemaState, yoyo: DatabaseBackend, description: str) -> None:
