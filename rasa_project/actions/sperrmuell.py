@@ -14,7 +14,6 @@ the parsers of addresses and items in normalise/.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -63,8 +62,6 @@ from .sperrmuell_rules import (
     summary_for_caller,
     summary_for_staff,
 )
-
-log = logging.getLogger(__name__)
 
 READ_BACK = ReadBack(
     confirmed=CONFIRMED,

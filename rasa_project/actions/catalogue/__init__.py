@@ -2,8 +2,9 @@
 (rasa_project/catalogue/*.yml) and spoken answers built from it.
 
 Standard library and PyYAML only (no rasa_sdk), so the action server (Python 3.10) and the
-gateway's tests (Python 3.11) both import it. Nothing is read at import: the action module
-calls load_catalogue() once, at its own import, so a broken file stops the server's start.
+gateway's tests (Python 3.11) both import it. Nothing is read at import: the action server
+loads it on first use (actions/services.py catalogue(), cached), and `python -m actions.check`
+loads it ahead of a start.
 """
 
 from .loader import ENV_DIR, default_directory, load_catalogue
