@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from voicebot.audio.resample import Pcm16
-from voicebot.audio.vad import Segmenter, SileroVad, VadEvent
+from voicebot.audio.vad import Segmenter, SileroVad
 from voicebot.config import Settings
 from voicebot.handoff.service import HandoffService
 from voicebot.pipeline.prompts import Prompts
@@ -28,6 +26,7 @@ class Services:
     store: CallStore
     vad: SileroVad
     prompts: Prompts
+    # runs every call's segmenter jobs (pipeline.listening.Listener: one job per call at a time)
     vad_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="vad")
     )
@@ -36,10 +35,3 @@ class Services:
     def new_segmenter(self) -> Segmenter:
         """A per-call endpointing state machine over the shared VAD model."""
         return Segmenter(self.vad.stream(), self.settings.vad)
-
-    async def run_vad(self, segmenter: Segmenter, audio: Pcm16) -> list[VadEvent]:
-        """Scores audio off the event loop (Silero is inference too)."""
-        if len(audio) == 0:
-            return []
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.vad_pool, segmenter.push, audio)

@@ -1,0 +1,265 @@
+"""One dialogue step: an input of the call (start, utterance, keys, silence) answered by the bot.
+
+The caller's input goes to Rasa with the call's metadata; every message of the answer is spoken
+in turn, and its directives (handoff, hangup, long answer, speech rate, language) are acted on.
+A slow Rasa is covered by a short filler prompt; any failure becomes an apology and a handoff
+to a person, never dead air.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from voicebot.audio.vad import Utterance
+from voicebot.config import Settings
+from voicebot.errors import VoicebotError
+from voicebot.handoff.service import HandoffService
+from voicebot.pipeline.directives import Directives, Outcome, Voice, parse_directives
+from voicebot.pipeline.listening import Listener
+from voicebot.pipeline.no_input import NoInput, NoInputPolicy
+from voicebot.pipeline.playback import Playback, Spoken
+from voicebot.pipeline.speculation import SpeculativeAsr
+from voicebot.pipeline.turns import TurnRecorder
+from voicebot.services.dialogue import BotMessage, DialogueError, RasaClient
+from voicebot.store.calls import TurnRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Start:
+    """Input: the call has started; fetch the greeting."""
+
+
+@dataclass(frozen=True)
+class DtmfEntry:
+    """Input: a complete DTMF entry."""
+
+    digits: str
+
+
+CallInput = Start | DtmfEntry | Utterance
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is calling over what, as Rasa's metadata needs it."""
+
+    call_id: str
+    transport: str
+    caller: str | None
+
+
+class Dialogue:
+    """Answers one call's inputs in order and decides how the call ends (`outcome`)."""
+
+    def __init__(
+        self,
+        call: CallContext,
+        settings: Settings,
+        rasa: RasaClient,
+        handoff: HandoffService | None,
+        parts: tuple[TurnRecorder, Playback, SpeculativeAsr, Listener],
+        voice: Voice,
+        tts_languages: list[str],
+    ) -> None:
+        self._call = call
+        self._settings = settings
+        self._rasa = rasa
+        self._handoff = handoff
+        self._recorder, self._playback, self._asr, self._listener = parts
+        self.voice = voice
+        self._tts_languages = tts_languages
+        self.outcome = Outcome()
+        self._no_input = NoInputPolicy(settings.no_input_reprompts)
+        self._filler_was_last = False
+        self._last_message: str | None = None  # repeated when the caller stays silent
+
+    @property
+    def _id(self) -> str:
+        """The call id, for the log."""
+        return self._call.call_id
+
+    @property
+    def _lang(self) -> str:
+        """The call's language now."""
+        return self.voice.language
+
+    async def handle(self, item: CallInput | NoInput) -> None:
+        """Answers one input; a failure is apologised for and ends in a handoff."""
+        if not isinstance(item, NoInput):
+            self._no_input.heard()
+        try:
+            if isinstance(item, NoInput):
+                await self._reprompt_or_end()
+            elif isinstance(item, Start):
+                await self._turn(None, self._call_start_message(), {})
+            elif isinstance(item, DtmfEntry):
+                turn = self._recorder.new("caller", f"DTMF {item.digits}")
+                turn.dtmf = item.digits
+                text = "/dtmf" + json.dumps({"dtmf_digits": item.digits})
+                await self._turn(turn, text, {"dtmf": item.digits})
+            else:
+                await self._utterance(item)
+        except VoicebotError as exc:
+            log.error("call %s: %s; apologising and handing off", self._id, exc)
+            await self.fault(exc, at_start=isinstance(item, Start))
+        except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave dead air
+            log.exception("call %s: unexpected error; apologising and handing off", self._id)
+            await self.fault(exc, at_start=isinstance(item, Start))
+
+    async def fault(self, exc: BaseException, at_start: bool) -> None:
+        """Something failed: apologise, then hand the call to a person. Never dead air."""
+        if isinstance(exc, VoicebotError):
+            reason = type(exc).__name__.removesuffix("Error").lower() + "_failed"
+        else:
+            reason = "internal_failed"
+        self.outcome = Outcome("handoff", "default", reason)
+        with contextlib.suppress(VoicebotError, ConnectionError):
+            await self._playback.prompt("fault_at_start" if at_start else "fault", self._lang)
+
+    async def _reprompt_or_end(self) -> None:
+        """Asks whether the caller is still there and repeats the question; after the last
+        reprompt says goodbye and ends the call."""
+        what = self._no_input.silence()
+        text = self._no_input.text(what, self._lang, self._last_message)
+        log.info("call %s: no input from the caller: %s", self._id, what)
+        await self._speak(BotMessage(text=text))
+        if what == "goodbye":
+            self.outcome = Outcome("no_input")
+
+    async def _utterance(self, utt: Utterance) -> None:
+        """Transcribes one utterance and answers it."""
+        turn = self._recorder.new("caller", "")
+        turn.started_at = self._recorder.wall(utt.start_ms)
+        turn.ended_at = self._recorder.wall(utt.speech_end_ms)
+        turn.endpointing_ms = float(utt.endpoint_ms - utt.speech_end_ms)
+        heard = await self._asr.transcribe(utt, self._lang)
+        turn.text = heard.text
+        turn.asr_confidence = round(heard.confidence, 3)
+        turn.asr_queue_ms = round(heard.queue_ms, 1)
+        turn.asr_ms = round(heard.asr_ms, 1)
+        if not heard.text:
+            log.info("call %s: utterance without words ignored", self._id)
+            turn.intent = "silence_or_noise"
+            await self._recorder.write(turn)
+            return
+        await self._turn(turn, heard.text, {"asr_confidence": turn.asr_confidence})
+
+    def _call_start_message(self) -> str:
+        """The configured start message, telling Rasa when agents are not available."""
+        message = self._settings.rasa.call_start_message
+        handoff = self._handoff
+        if handoff is None or "{" in message or handoff.agents_available():
+            return message
+        return message + json.dumps({"service_state": "closed"})
+
+    def _service_metadata(self) -> dict[str, Any]:
+        """Whether agents take calls now, for Rasa's handoff decision (callback offer)."""
+        handoff = self._handoff
+        if handoff is None:
+            return {}
+        return {"service_open": handoff.agents_available(), "service_hours": handoff.hours_de()}
+
+    async def _turn(self, turn: TurnRecord | None, text: str, meta: dict[str, Any]) -> None:
+        """Sends one input to Rasa and speaks every message of the answer."""
+        metadata = {
+            "caller": self._call.caller,
+            "language": self._lang,
+            "transport": self._call.transport,
+            **self._service_metadata(),
+            **meta,
+        }
+        started = time.perf_counter()
+        replies = await self._ask_with_filler(text, metadata)
+        replied = time.perf_counter()
+        tracker = asyncio.create_task(self._rasa.tracker(self._id))
+        if turn is not None:
+            turn.dialogue_ms = round((replied - started) * 1000, 1)
+        self._listener.expect_long_answer(False)
+        directives = [parse_directives(m.custom) for m in replies]
+        for d in directives:
+            self._apply_voice(d)  # before the answer that carries it is spoken
+        said = [m.text for m in replies if m.text]
+        if said:
+            self._last_message = said[-1]
+        try:
+            first_audio = await self._speak_all(replies, directives)
+        except BaseException:
+            tracker.cancel()
+            raise
+        if turn is None:
+            tracker.cancel()
+            return
+        if first_audio is not None:
+            turn.tts_first_audio_ms = round((first_audio - replied) * 1000, 1)
+        try:
+            summary = await tracker
+            turn.intent = summary.intent
+            if summary.intent_confidence is not None:
+                turn.intent_confidence = round(summary.intent_confidence, 3)
+        except DialogueError as exc:
+            log.warning("call %s: tracker not read: %s", self._id, exc)
+        await self._recorder.write(turn)
+
+    async def _speak_all(
+        self, replies: list[BotMessage], directives: list[Directives]
+    ) -> float | None:
+        """Speaks the messages in order, acting on each one's directives once it is spoken;
+        a barge-in drops the rest. Returns when the first audio left (perf_counter)."""
+        first_audio: float | None = None
+        for message, d in zip(replies, directives, strict=True):
+            spoken = await self._speak(message)
+            if first_audio is None:
+                first_audio = spoken.first_audio
+            self._apply(d)
+            if spoken.interrupted:
+                break
+        return first_audio
+
+    async def _ask_with_filler(self, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        """Asks Rasa; if it is slow, says "Einen Moment bitte" (not in two turns in a row)."""
+        request = asyncio.ensure_future(self._rasa.send(self._id, text, metadata))
+        delay = self._settings.rasa.filler_after_ms / 1000
+        done, _ = await asyncio.wait({request}, timeout=delay)
+        played = False
+        if not done and not self._filler_was_last:
+            played = True
+            await self._playback.prompt("filler", self._lang)
+        try:
+            replies = await request
+        finally:
+            request.cancel()
+            self._filler_was_last = played
+        return replies
+
+    async def _speak(self, message: BotMessage) -> Spoken:
+        """Speaks one bot message (nothing to play without text)."""
+        if not message.text:
+            return Spoken()
+        return await self._playback.say(message.text, self._lang, self.voice.length_scale)
+
+    def _apply(self, d: Directives) -> None:
+        """Acts on a spoken message's directives: how the call ends, a long answer expected."""
+        outcome = Outcome.of(d)
+        if outcome is not None:
+            self.outcome = outcome
+        if d.expect_long:
+            self._listener.expect_long_answer(True)
+
+    def _apply_voice(self, d: Directives) -> None:
+        """Directives that change how the rest of the call sounds: speech rate and language."""
+        self.voice.apply_speech(d.speech)
+        language = d.language
+        if language is not None and language != self._lang:
+            if language in self._tts_languages:
+                log.info("call %s: language %s -> %s", self._id, self._lang, language)
+                self.voice.language = language
+            else:
+                log.warning("call %s: no voice for language %r", self._id, language)
