@@ -20,6 +20,7 @@ The last required slot of such a form is its confirmation (`ReadBack.confirmed`)
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -71,11 +72,16 @@ def reset_events(
     return events
 
 
-class ReadBackForm(FormValidationAction):
+class ReadBackForm(FormValidationAction, ABC):
     """A form validation with the read-back step; subclasses set `read_back`, name the parts
-    in a caller's words and may take a new value said with the correction."""
+    in a caller's words and may take a new value said with the correction. Abstract, so that
+    rasa_sdk registers only the forms (it skips abstract Action classes)."""
 
     read_back: ClassVar[ReadBack]
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form>."""
 
     def named_parts(self, text: str, tracker: Tracker) -> list[str]:
         """The parts the caller names in `text`, in form order ([] for none)."""
@@ -133,8 +139,9 @@ class ReadBackForm(FormValidationAction):
         return result
 
 
-class AskReadBack(Action):
-    """The confirmation question: the summary, or (after "nein") what to change."""
+class AskReadBack(Action, ABC):
+    """The confirmation question: the summary, or (after "nein") what to change. Abstract
+    (rasa_sdk registers only its subclasses)."""
 
     read_back: ClassVar[ReadBack]
     summary_response: ClassVar[str]  # the read-back with the summary's variables
@@ -144,9 +151,9 @@ class AskReadBack(Action):
         """Rasa calls action_ask_<slot> instead of utter_ask_<slot> when it exists."""
         return f"action_ask_{self.read_back.confirmed}"
 
+    @abstractmethod
     def summary(self, tracker: Tracker) -> dict[str, str] | None:
         """The variables of the summary response; None while a part is missing."""
-        raise NotImplementedError
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -12,6 +12,7 @@ The forms name them in full, so that the project test finds every response an ac
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -67,10 +68,15 @@ def validate_phone(
     return {slot: None, other_slot: True}
 
 
-class AskPhone(Action):
-    """Offers the number the caller is calling from, else asks for the digits."""
+class AskPhone(Action, ABC):
+    """Offers the number the caller is calling from, else asks for the digits. Abstract:
+    rasa_sdk registers only the subclasses, which name the slot."""
 
-    slot = ""
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The form's phone slot (a subclass sets it as a class attribute)."""
+
     other_slot = ""
     offer_own = ""  # response: "... unter der Nummer, von der Sie gerade anrufen?"
     ask_digits = ""  # response: "Unter welcher Telefonnummer ...?"

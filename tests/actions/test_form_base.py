@@ -182,3 +182,24 @@ def test_the_check_passes_with_the_project_catalogue(monkeypatch: pytest.MonkeyP
     assert problems() == []
     monkeypatch.setenv("VOICEBOT_CATALOGUE_DIR", "/nonexistent")
     assert "VOICEBOT_CATALOGUE_DIR" in problems()[0]
+
+
+def test_the_sdk_registers_exactly_the_domain_actions() -> None:
+    """rasa_sdk registers every non-abstract Action subclass at the start: the base classes
+    (ReadBackForm, AskReadBack, AskPhone) must not be among them, every custom action of
+    the domain must."""
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    declared: set[str] = set()
+    for domain_file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
+        declared |= set((yaml.safe_load(domain_file.read_text()) or {}).get("actions") or [])
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    registered = {  # the test modules' own example forms aside
+        name
+        for name, run in executor.actions.items()
+        if type(run.__self__).__module__.startswith("actions.")
+    }
+    assert registered - declared <= {"action_session_start"}  # Rasa's default, overridden
+    assert {a for a in declared if a.startswith(("action_", "validate_"))} <= registered
