@@ -1,4 +1,8 @@
-"""The gateway's state: shared services, model loading, live calls, health and metrics."""
+"""The gateway: what outlives a call (stores, models, clients), its calls, health and metrics.
+
+It wires the layers below it together; `web/` serves it over HTTP and hands the transports
+its `CallLifecycle`, which owns every call from admission to the closed record.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ from voicebot.errors import ConfigError, VoicebotError
 from voicebot.handoff.events import Hub
 from voicebot.handoff.service import HandoffService
 from voicebot.handoff.webhook import WebhookDispatcher
+from voicebot.lifecycle import CallLifecycle
 from voicebot.mail.sender import MailSender
-from voicebot.pipeline.call import CallSession
 from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
 from voicebot.pipeline.services import Services
 from voicebot.procstats import process_stats
@@ -52,7 +56,7 @@ class Gateway:
         self.handoffs: HandoffService | None = None  # set up in startup()
         self.webhooks: WebhookDispatcher | None = None
         self.metrics: Counter[str] = Counter()
-        self.calls: dict[str, CallSession] = {}
+        self.calls = CallLifecycle(settings, self.metrics)  # admits, starts and ends calls
         self.load_times: dict[str, float] = {}
         self.model_state = "loading"
         self.model_error: str | None = None
@@ -141,6 +145,7 @@ class Gateway:
         try:
             self._services = await asyncio.to_thread(self._load_blocking)
             self.model_state = "ready"
+            self.calls.services = self._services
             log.info(
                 "models ready: %s",
                 ", ".join(f"{k} {v:.2f} s" for k, v in self.load_times.items()),
@@ -148,6 +153,7 @@ class Gateway:
         except Exception as exc:  # noqa: BLE001 - reported through /health and the log
             self.model_state = "failed"
             self.model_error = str(exc)
+            self.calls.unavailable = "models failed"
             log.error("loading the models failed: %s", exc)
 
     def _load_blocking(self) -> Services:
@@ -180,8 +186,7 @@ class Gateway:
 
     async def shutdown(self) -> None:
         """Ends live calls, then closes clients, pools and the store."""
-        for session in list(self.calls.values()):
-            await session.finish("gateway_shutdown")
+        await self.calls.shut_down("gateway_shutdown")
         for task in (self._loader, self._purger):
             if task is not None and not task.done():
                 task.cancel()
@@ -194,25 +199,6 @@ class Gateway:
             self._services.asr.close()
             self._services.vad_pool.shutdown(wait=False)
         await self.store.close()
-
-    # ---- calls -----------------------------------------------------------------------------
-    def admission_refusal(self) -> str | None:
-        """Why a new call cannot be taken now, or None."""
-        if self.model_state != "ready":
-            return f"models {self.model_state}, try again later"
-        if len(self.calls) >= self.settings.max_calls:
-            return f"maximum of {self.settings.max_calls} concurrent calls reached"
-        return None
-
-    def call_started(self, session: CallSession) -> None:
-        self.calls[session.info.call_id] = session
-        self.metrics["calls_started"] += 1
-
-    def call_ended(self, session: CallSession) -> None:
-        self.calls.pop(session.info.call_id, None)
-        self.metrics["calls_ended"] += 1
-        # turns whose transcript was ready before the end of turn (speculative ASR)
-        self.metrics["asr_speculative_hits"] += session.speculative_hits
 
     # ---- health ----------------------------------------------------------------------------
     async def health(self) -> tuple[bool, dict[str, Any]]:

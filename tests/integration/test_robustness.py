@@ -100,13 +100,17 @@ def test_malformed_messages_close_only_their_connection(
 
 
 def _get_json(url: str, token: str) -> tuple[int, dict[str, Any]]:
+    """The call record once it is closed (end reason set), or as it stands after 60 s.
+
+    The gateway closes the record before the stream, so the first read normally has it; the
+    wait is for the state, polled, never a fixed time."""
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(request, timeout=5) as resp:
                 body = json.loads(resp.read())
-                if body.get("ended_at") or time.monotonic() > deadline:
+                if body.get("end_reason") or time.monotonic() > deadline:
                     return resp.status, body
         except urllib.error.HTTPError as exc:
             if time.monotonic() > deadline:

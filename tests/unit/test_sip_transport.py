@@ -8,12 +8,14 @@ import socket
 import struct
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from voicebot.config import Settings, SipSettings
 from voicebot.errors import ConfigError
+from voicebot.lifecycle import CallLifecycle
+from voicebot.pipeline.services import Services
 from voicebot.protocol.sdp import Negotiated
 from voicebot.protocol.sip.message import SipRequest
 from voicebot.transports.rtp import RtpCallbacks, RtpEndpoint
@@ -28,17 +30,12 @@ SDP = (
 )
 
 
-class StubGateway:
-    """What the SIP server needs of the gateway before a call is answered."""
-
-    def __init__(self, refusal: str | None = None, max_calls: int = 8) -> None:
-        self.metrics: Counter[str] = Counter()
-        self.settings = Settings(max_calls=max_calls)
-        self.refusal = refusal
-        self.calls: dict[str, Any] = {}  # answered calls; none in these tests
-
-    def admission_refusal(self) -> str | None:
-        return self.refusal
+def lifecycle(ready: bool = True, max_calls: int = 8) -> CallLifecycle:
+    """A call lifecycle whose models are loaded (or not); no call here gets to a session."""
+    calls = CallLifecycle(Settings(max_calls=max_calls), Counter())
+    if ready:
+        calls.services = cast(Services, object())
+    return calls
 
 
 def request(
@@ -63,17 +60,17 @@ def request(
 
 def run_server(
     check: Callable[[SipServer, Callable[[bytes], Awaitable[bytes]]], Awaitable[None]],
-    refusal: str | None = None,
+    ready: bool = True,
     max_calls: int = 8,
     **sip: Any,
-) -> StubGateway:
+) -> CallLifecycle:
     """Starts a SipServer on a free port and hands `check` a send-and-wait-for-reply helper
     (`send.receive()` waits for the next reply without sending)."""
-    gateway = StubGateway(refusal, max_calls)
+    gateway = lifecycle(ready, max_calls)
 
     async def main() -> None:
         settings = SipSettings(port=_free_udp_port(), transports="udp", **sip)
-        server = SipServer(settings, gateway)  # type: ignore[arg-type]
+        server = SipServer(settings, gateway)
         await server.start()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))
@@ -172,7 +169,7 @@ def test_models_not_ready_gives_503_with_retry_after() -> None:
         assert status(reply) == 503
         assert b"Retry-After: 30" in reply
 
-    run_server(check, refusal="models loading, try again later")
+    run_server(check, ready=False)
 
 
 def test_ringing_invites_hold_call_slots() -> None:
@@ -216,7 +213,7 @@ def test_invite_needs_digest_credentials_when_configured() -> None:
         )
         assert status(reply) == 503
 
-    run_server(check, refusal="busy", auth_user="pbx", auth_password="pw")
+    run_server(check, ready=False, auth_user="pbx", auth_password="pw")
 
 
 def test_digest_verifier_md5_and_sha256() -> None:
@@ -252,7 +249,7 @@ def test_digest_offers_only_the_configured_algorithms() -> None:
     with pytest.raises(ConfigError, match="auth_algorithms"):
         AccessControl(
             SipSettings(auth_user="pbx", auth_password="pw", auth_algorithms="SHA-512"),
-            StubGateway(),  # type: ignore[arg-type]
+            lifecycle(),
         )
 
 
@@ -299,11 +296,11 @@ def test_alaw_idle_pattern_decodes_to_silence_without_dc() -> None:
 
 
 def test_tcp_options_and_framing_error_closes_only_that_connection() -> None:
-    gateway = StubGateway()
+    gateway = lifecycle()
 
     async def main() -> None:
         port = _free_udp_port()
-        server = SipServer(SipSettings(port=port, transports="tcp"), gateway)  # type: ignore[arg-type]
+        server = SipServer(SipSettings(port=port, transports="tcp"), gateway)
         await server.start()
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -362,7 +359,7 @@ def test_register_answers_the_challenge_and_refreshes(algorithm: str) -> None:
             register_password="pw",
             register_expires_s=2,
         )
-        server = SipServer(settings, StubGateway())  # type: ignore[arg-type]
+        server = SipServer(settings, lifecycle())
         await server.start()
         try:
             await asyncio.sleep(2.5)  # the first binding, and its refresh after 1.6 s
@@ -435,7 +432,7 @@ def test_the_sink_knows_when_the_caller_holds_the_call(direction: str, on_hold: 
 
     endpoint = RtpEndpoint(40020, Counter(), timeout_s=30)
     call = SimpleNamespace(rtp=endpoint, ended=False)
-    sink = SipSink(None, call)  # type: ignore[arg-type]
+    sink = SipSink(call, None)  # type: ignore[arg-type]
     assert sink.on_hold is False  # nothing negotiated yet
     endpoint.negotiated = Negotiated("PCMU", 0, 101, "127.0.0.1", 40022, direction)
     assert sink.on_hold is on_hold

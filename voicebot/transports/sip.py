@@ -15,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from voicebot.config import SipSettings
 from voicebot.errors import ProtocolError, VoicebotError
-from voicebot.gateway import Gateway
+from voicebot.lifecycle import CallLifecycle
 from voicebot.protocol.sip.dialog import check_request
 from voicebot.protocol.sip.message import (
     SipMessage,
@@ -35,10 +34,8 @@ from voicebot.transports.sip_access import AccessControl
 from voicebot.transports.sip_call_state import UAS_POLICY, capabilities
 from voicebot.transports.sip_calls import SipCalls
 from voicebot.transports.sip_endpoint import Address, Peer, SipEndpoint, reply_address
+from voicebot.transports.sip_register import Registration
 from voicebot.transports.sip_transactions import TransactionTable
-
-if TYPE_CHECKING:
-    from voicebot.transports.sip_register import Registration
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +43,14 @@ log = logging.getLogger(__name__)
 class SipServer:
     """The SIP listeners and UA core of one gateway."""
 
-    def __init__(self, settings: SipSettings, gateway: Gateway) -> None:
+    def __init__(self, settings: SipSettings, lifecycle: CallLifecycle) -> None:
         self.settings = settings
-        self.gateway = gateway
-        self.metrics = gateway.metrics
+        self.metrics = lifecycle.metrics
         self.address = settings.advertised_address or settings.host
-        self.endpoint = SipEndpoint(self.message, gateway.metrics)
+        self.endpoint = SipEndpoint(self.message, self.metrics)
         self.transactions = TransactionTable()
-        self.access = AccessControl(settings, gateway)
-        self.calls = SipCalls(settings, gateway, self.endpoint, self.transactions, self.access)
+        self.access = AccessControl(settings, lifecycle)
+        self.calls = SipCalls(settings, lifecycle, self.endpoint, self.transactions, self.access)
         self.registration: Registration | None = None
 
     async def start(self) -> None:
@@ -71,9 +67,7 @@ class SipServer:
             ) from exc
         log.info("SIP listening on %s:%d (%s)", s.host, s.port, ", ".join(sorted(kinds)))
         if s.register_uri:
-            from voicebot.transports.sip_register import Registration
-
-            self.registration = Registration(self, s)
+            self.registration = Registration(s, self.address, self.request_out)
             self.registration.start()
 
     async def stop(self) -> None:
@@ -143,14 +137,14 @@ class SipServer:
         return self.transactions.request(request, reliable=False, send=send)
 
 
-def attach_sip(app: web.Application, gateway: Gateway) -> None:
-    """Starts the SIP server with the gateway (unless `[sip] enabled = false`)."""
-    if not gateway.settings.sip.enabled:
+def attach_sip(app: web.Application, settings: SipSettings, calls: CallLifecycle) -> None:
+    """Starts the SIP server with the application (unless `[sip] enabled = false`)."""
+    if not settings.enabled:
         return
     holder: list[SipServer] = []
 
     async def on_startup(_: web.Application) -> None:
-        server = SipServer(gateway.settings.sip, gateway)
+        server = SipServer(settings, calls)
         await server.start()
         holder.append(server)
 

@@ -18,7 +18,7 @@ from voicebot.transports.sip_auth import DigestVerifier
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
-    from voicebot.gateway import Gateway
+    from voicebot.lifecycle import CallLifecycle
     from voicebot.transports.sip_endpoint import Peer
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 class AccessControl:
     """The SIP server's gatekeeper; each check returns the refusal to send, or None."""
 
-    def __init__(self, settings: SipSettings, gateway: Gateway) -> None:
+    def __init__(self, settings: SipSettings, calls: CallLifecycle) -> None:
         self.settings = settings
-        self.gateway = gateway
+        self.calls = calls
+        self.metrics = calls.metrics
         self.allow = [ipaddress.ip_network(c.strip()) for c in settings.allow_cidrs.split(",") if c]
         self.auth: DigestVerifier | None = None
         if settings.auth_user and settings.auth_password:
@@ -56,27 +57,23 @@ class AccessControl:
         """403 for a source outside the allowlist."""
         if self.allowed(peer.addr[0]):
             return None
-        self.gateway.metrics["sip_forbidden"] += 1
+        self.metrics["sip_forbidden"] += 1
         return response_for(request, 403, "Source Not Allowed")
 
     def credentials_refusal(self, invite: SipRequest) -> SipResponse | None:
         """401 with fresh challenges when digest auth is required and not (validly) given."""
         if self.auth is None or self.auth.verify(invite.header("Authorization"), "INVITE"):
             return None
-        self.gateway.metrics["sip_unauthorized"] += 1
+        self.metrics["sip_unauthorized"] += 1
         challenge = tuple(("WWW-Authenticate", c) for c in self.auth.challenges())
         return response_for(invite, 401, extra_headers=challenge)
 
     def admission_refusal(self, invite: SipRequest, peer: Peer, ringing: int) -> SipResponse | None:
         """503 with Retry-After when the gateway takes no call now (models loading) or every
-        slot is held: answered calls count in the gateway, `ringing` ones (no 200 yet) here."""
-        refusal = self.gateway.admission_refusal()
-        limit = self.gateway.settings.max_calls
-        if refusal is None and len(self.gateway.calls) + ringing >= limit:
-            refusal = f"maximum of {limit} concurrent calls reached (some still ringing)"
+        slot is held: live calls count in the lifecycle, `ringing` ones (no 200 yet) here."""
+        refusal = self.calls.refusal(ringing)
         if refusal is None:
             return None
         log.warning("refusing SIP call from %s:%d: %s", *peer.addr, refusal)
-        self.gateway.metrics["calls_refused"] += 1
         retry = (("Retry-After", str(self.settings.retry_after_s)),)
         return response_for(invite, 503, refusal[:60], retry)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from voicebot.errors import ProtocolError
-from voicebot.pipeline.call import CallSession
+from voicebot.lifecycle import LiveCall
 from voicebot.protocol.sdp import Negotiated, SessionDescription, answer_offer
 from voicebot.protocol.sip.dialog import Dialog, UasPolicy
 from voicebot.protocol.sip.headers import parse_uri
@@ -37,7 +37,7 @@ def capabilities() -> tuple[tuple[str, str], ...]:
 
 @dataclass(eq=False)
 class SipCall:
-    """One call: its INVITE transaction, dialog, media and pipeline."""
+    """One call: its INVITE transaction, dialog, media and (once answered) its live call."""
 
     invite: SipRequest
     tx: InviteServerTransaction
@@ -46,13 +46,14 @@ class SipCall:
     local_tag: str
     rtp: RtpEndpoint | None = None
     dialog: Dialog | None = None
-    session: CallSession | None = None
+    live: LiveCall | None = None
     retransmit: MachineDriver | None = None
     answer: SessionDescription | None = None
     sdp_id: int = field(default_factory=lambda: secrets.randbelow(2**31))
     sdp_version: int = 1
     cancelled: bool = False
     ended: bool = False
+    end_reason: str | None = None
     refer_progress: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
 
     def sdp_answer(

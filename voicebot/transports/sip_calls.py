@@ -2,20 +2,23 @@
 
 A new INVITE passes credentials and admission, gets an RTP port and an SDP answer, rings for
 `ring_ms` (while it holds a call slot as "pending"), then 200 OK, retransmitted until the ACK;
-its `CallSession` then gets the caller's audio and DTMF. Every way out (BYE either way, CANCEL,
-no ACK, RTP silence, shutdown) goes through `end_call`, which runs once per call.
+the `CallLifecycle` then starts its session, which gets the caller's audio and DTMF. A call the
+far end or the server ends (BYE, CANCEL, no ACK, RTP silence, shutdown) goes through `end_call`;
+a call the bot ends is ended by the lifecycle, which then calls `hang_up` (BYE). Each runs once
+per call, and the record is closed before the BYE leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from voicebot.errors import ProtocolError
-from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.sdp import SessionDescription, parse_sdp
 from voicebot.protocol.sip.dialog import Dialog, Invite2xxRetransmitter
 from voicebot.protocol.sip.headers import Via
@@ -31,7 +34,7 @@ from voicebot.transports.rtp import PortAllocator, RtpCallbacks
 from voicebot.transports.sip_call_state import SipCall, capabilities
 from voicebot.transports.sip_endpoint import Peer, SipEndpoint, reply_address
 from voicebot.transports.sip_refer import sipfrag_status
-from voicebot.transports.sip_sink import SipSink
+from voicebot.transports.sip_sink import Referrer, SipSink
 from voicebot.transports.sip_transactions import (
     MachineDriver,
     Responder,
@@ -41,7 +44,7 @@ from voicebot.transports.sip_transactions import (
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
-    from voicebot.gateway import Gateway
+    from voicebot.lifecycle import CallLifecycle
     from voicebot.transports.sip_access import AccessControl
 
 log = logging.getLogger(__name__)
@@ -53,21 +56,27 @@ class SipCalls:
     def __init__(
         self,
         settings: SipSettings,
-        gateway: Gateway,
+        lifecycle: CallLifecycle,
         endpoint: SipEndpoint,
         transactions: TransactionTable,
         access: AccessControl,
     ) -> None:
-        self.settings, self.gateway, self.metrics = settings, gateway, gateway.metrics
+        self.settings, self.lifecycle, self.metrics = settings, lifecycle, lifecycle.metrics
         self.endpoint, self.transactions, self.access = endpoint, transactions, access
         self.address = settings.advertised_address or settings.host
         self.preference = tuple(c.strip().upper() for c in settings.codec_preference.split(","))
         self.rtp_ports = PortAllocator(settings.host, settings.rtp_port_min, settings.rtp_port_max)
         self.answered: dict[tuple[str, str, str], SipCall] = {}  # by dialog id
         # INVITE transaction key -> call without a 200 OK yet. Invariant: a call leaves this
-        # table in the same loop step in which the gateway starts counting it (call_started).
+        # table in the same loop step in which the lifecycle starts counting it (start()).
         self.pending: dict[tuple[str, ...], SipCall] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.referrer = Referrer(
+            self.send_in_dialog,
+            f"sip:voicebot@{self.address}:{settings.port}",
+            settings.transfer_timeout_s,
+            self.metrics,
+        )
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Runs a coroutine as a task owned by the server (cancelled on stop, errors logged)."""
@@ -178,40 +187,58 @@ class SipCalls:
         info = CallInfo(
             call_id=req.call_id,
             transport="sip",
-            language=self.gateway.settings.language,
+            language=self.lifecycle.settings.language,
             caller=caller or None,
             stream_id=f"{call.peer.transport.lower()}:{call.peer.addr[0]}:{call.peer.addr[1]}",
         )
-        session = CallSession(info, SipSink(self, call), self.gateway.services)
-        call.session = session
-        self.gateway.call_started(session)
-        await session.start()
+        hang_up = functools.partial(self.hang_up, call)
+        try:
+            live = await self.lifecycle.start(info, SipSink(call, self.referrer), hang_up)
+        except Exception:  # noqa: BLE001 - the lifecycle freed the slot; here the call ends
+            await self.end_call(call, "error", send_bye=True)
+            return
+        call.live = live
         if call.ended:  # BYE or CANCEL while the call record was being written
+            await live.end(call.end_reason or "hangup")
             return
         call.rtp.start(
             RtpCallbacks(
-                audio=session.feed_audio,
-                dtmf=session.feed_dtmf,
+                audio=live.session.feed_audio,
+                dtmf=live.session.feed_dtmf,
                 silence_timeout=lambda: self.spawn(self.end_call(call, "abandoned", send_bye=True)),
             )
         )
         log.info("SIP call %s answered (caller %s, %s)", info.call_id, caller, info.stream_id)
 
     async def end_call(self, call: SipCall, reason: str, *, send_bye: bool) -> None:
-        """Ends a call once: BYE if asked, pipeline finished with `reason`, media closed."""
+        """The far end or the server ends a call, once: media in stops, the lifecycle closes
+        the record and frees the slot, then the BYE if asked."""
         if call.ended:
             return
-        call.ended = True
+        call.ended, call.end_reason = True, reason
+        await self._stop_media(call)
+        if call.live is not None:
+            await call.live.end(reason)
+        self._hang_up_dialog(call, reason, send_bye=send_bye)
+
+    async def hang_up(self, call: SipCall, reason: str) -> None:
+        """The lifecycle ended the call (the bot is done, shutdown), record closed: BYE."""
+        if call.ended:
+            return
+        call.ended, call.end_reason = True, reason
+        await self._stop_media(call)
+        self._hang_up_dialog(call, reason, send_bye=True)
+
+    async def _stop_media(self, call: SipCall) -> None:
         self.pending.pop(call.tx.key, None)
         if call.retransmit is not None:
             call.retransmit.cancel()
-        if send_bye and call.dialog is not None and call.dialog.state != "terminated":
-            self.send_in_dialog(call, call.dialog.create_bye())
-        if call.session is not None:
-            await call.session.finish(reason)
-            self.gateway.call_ended(call.session)
         if call.rtp is not None:
             await call.rtp.close()
+
+    def _hang_up_dialog(self, call: SipCall, reason: str, *, send_bye: bool) -> None:
+        if send_bye and call.dialog is not None and call.dialog.state != "terminated":
+            self.send_in_dialog(call, call.dialog.create_bye())
         if call.dialog is not None:
             self.answered.pop(call.dialog.id, None)
         rtp = call.rtp

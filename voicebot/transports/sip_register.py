@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voicebot.errors import ProtocolError
@@ -21,10 +22,11 @@ from voicebot.transports.sip_auth import authorization
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
-    from voicebot.transports.sip import SipServer
 
 log = logging.getLogger(__name__)
 RETRY_S = 30.0
+RequestOut = Callable[[SipRequest, tuple[str, int]], "asyncio.Future[SipResponse | None]"]
+"""Sends a request outside any call to an address; the future gets the final answer."""
 
 
 def refresh_delay(expires: int) -> float:
@@ -35,14 +37,14 @@ def refresh_delay(expires: int) -> float:
 class Registration:
     """Keeps one binding at the registrar alive."""
 
-    def __init__(self, server: SipServer, settings: SipSettings) -> None:
+    def __init__(self, settings: SipSettings, address: str, request_out: RequestOut) -> None:
         if not settings.register_uri:
             raise ValueError("register_uri is not set")
-        self.server, self.settings = server, settings
+        self.settings, self.address, self.request_out = settings, address, request_out
         self.registrar = parse_uri(settings.register_uri)
         self.user = settings.register_user or "voicebot"
         self.aor = f"sip:{self.user}@{self.registrar.host}"
-        self.call_id = f"{secrets.token_hex(10)}@{server.address}"
+        self.call_id = f"{secrets.token_hex(10)}@{address}"
         self.tag = new_tag()
         self.cseq = 0
         self.registered_until: float | None = None
@@ -71,10 +73,10 @@ class Registration:
 
     def _request(self, auth: tuple[str, str] | None) -> SipRequest:
         self.cseq += 1
-        s, server = self.settings, self.server
-        contact = f"<sip:{self.user}@{server.address}:{s.port}>"
+        s = self.settings
+        contact = f"<sip:{self.user}@{self.address}:{s.port}>"
         fields = [
-            ("Via", f"SIP/2.0/UDP {server.address}:{s.port};branch={new_branch()};rport"),
+            ("Via", f"SIP/2.0/UDP {self.address}:{s.port};branch={new_branch()};rport"),
             ("Max-Forwards", "70"),
             ("From", f"<{self.aor}>;tag={self.tag}"),
             ("To", f"<{self.aor}>"),
@@ -101,7 +103,7 @@ class Registration:
         """One REGISTER (answering one challenge); the granted expiry, or None on failure."""
         dest = await self._destination()
         request = self._request(None)
-        response = await self.server.request_out(request, dest)
+        response = await self.request_out(request, dest)
         if response is not None and response.status in (401, 407):
             header = "WWW-Authenticate" if response.status == 401 else "Proxy-Authenticate"
             challenge = response.header(header) or ""
@@ -110,7 +112,7 @@ class Registration:
                 username=self.user, password=self.settings.register_password or "",
             )  # fmt: skip
             name = "Authorization" if response.status == 401 else "Proxy-Authorization"
-            response = await self.server.request_out(self._request((name, value)), dest)
+            response = await self.request_out(self._request((name, value)), dest)
         if response is None or not 200 <= response.status < 300:
             status = "no answer" if response is None else f"{response.status} {response.reason}"
             log.error("REGISTER to %s refused: %s", self.settings.register_uri, status)
@@ -123,7 +125,7 @@ class Registration:
 
     def _granted(self, response: SipResponse) -> int:
         """The expiry of our binding: its Contact's expires=, else Expires, else what we asked."""
-        mine = f"{self.server.address}:{self.settings.port}"
+        mine = f"{self.address}:{self.settings.port}"
         for value in response.headers.get_all("Contact"):
             for contact in parse_contacts(value) or []:
                 expires = contact.params and dict(contact.params).get("expires")

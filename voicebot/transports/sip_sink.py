@@ -1,36 +1,47 @@
-"""The pipeline's way back to a SIP caller: RTP frames, talk-spurts, blind transfer, BYE.
+"""The pipeline's way back to a SIP caller: RTP frames, talk-spurts, blind transfer.
 
 One `SipSink` per answered call is the `MediaSink` of its `CallSession`. A transfer is a REFER
 in the call's dialog whose outcome (202 plus a 2xx sipfrag, or a refusal, a failing sipfrag,
 no final NOTIFY within `[sip] transfer_timeout_s`) the session turns into the handoff's state.
+The BYE is not sent from here: the call's lifecycle ends the call when the bot is done and
+then hangs up through `SipCalls`, after the record is closed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from voicebot.protocol.sip.message import SipRequest, SipResponse
 from voicebot.transports.rtp import SAMPLE_RATE
+from voicebot.transports.sip_call_state import SipCall
 from voicebot.transports.sip_refer import blind_transfer
-
-if TYPE_CHECKING:
-    from voicebot.transports.sip_call_state import SipCall
-    from voicebot.transports.sip_calls import SipCalls
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Referrer:
+    """What a sink needs to REFER its caller: the in-dialog send, who refers, how long to wait."""
+
+    send: Callable[[SipCall, SipRequest], Awaitable[SipResponse | None]]
+    referred_by: str
+    timeout_s: float
+    metrics: Counter[str]
+
+
 class SipSink:
-    """Audio, marks, transfer and hang-up of one SIP call."""
+    """Audio, marks and transfer of one SIP call."""
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, calls: SipCalls, call: SipCall) -> None:
-        self._calls = calls
+    def __init__(self, call: SipCall, referrer: Referrer) -> None:
         self._call = call
+        self._referrer = referrer
+        self.closed_reason: str | None = None
 
     @property
     def on_hold(self) -> bool:
@@ -57,12 +68,12 @@ class SipSink:
 
     async def transfer(self, target: str, handoff_id: str) -> bool:
         """REFER the caller to `target` with the handoff id; False: the transfer failed."""
-        call, calls = self._call, self._calls
+        call, referrer = self._call, self._referrer
         if call.dialog is None or call.ended:
             return False
 
         async def send(request: SipRequest) -> SipResponse | None:
-            return await calls.send_in_dialog(call, request)
+            return await referrer.send(call, request)
 
         ok, why = await blind_transfer(
             call.dialog,
@@ -70,21 +81,13 @@ class SipSink:
             call.refer_progress,
             target=target,
             handoff_id=handoff_id,
-            referred_by=f"sip:voicebot@{calls.address}:{calls.settings.port}",
-            timeout_s=calls.settings.transfer_timeout_s,
+            referred_by=referrer.referred_by,
+            timeout_s=referrer.timeout_s,
         )
-        calls.metrics["sip_transfers_ok" if ok else "sip_transfers_failed"] += 1
+        referrer.metrics["sip_transfers_ok" if ok else "sip_transfers_failed"] += 1
         log.info("call %s: transfer to %s: %s", call.invite.call_id, target, why)
         return ok
 
     async def close(self, reason: str) -> None:
-        """The bot ended the call (goodbye, handoff done): BYE once the dialogue stopped."""
-        call, calls = self._call, self._calls
-
-        async def close() -> None:
-            if call.session is not None:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(call.session.ended.wait(), 5)
-            await calls.end_call(call, "bot_ended", send_bye=True)
-
-        calls.spawn(close())
+        """The bot ends the call: noted; the lifecycle closes the record, then sends the BYE."""
+        self.closed_reason = reason

@@ -1,7 +1,9 @@
-"""Twilio Media Streams over an aiohttp WebSocket: wire <-> CallSession.
+"""Twilio Media Streams over an aiohttp WebSocket: wire <-> the call's session.
 
 Malformed input closes that one connection with the protocol's close code and a logged
-reason; nothing is raised into the server, so other calls are unaffected.
+reason; nothing is raised into the server, so other calls are unaffected. The call itself is
+admitted, started and ended by the `CallLifecycle`; the stream closes only after the call's
+record is final, so a platform that reads the record on close reads a closed one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import aiohttp
 from aiohttp import web
 
 from voicebot.audio.resample import Pcm16
+from voicebot.config import Settings
 from voicebot.errors import ProtocolError
-from voicebot.gateway import Gateway
-from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.lifecycle import CallLifecycle, LiveCall
+from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 from voicebot.protocol.media import twilio
 
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_TRY_AGAIN_LATER = 1013  # overload or models still loading
 TransferHook = Callable[[str, str], Awaitable[bool]]
+Handler = Callable[[web.Request], Awaitable[web.WebSocketResponse]]
 
 
 class TwilioSink:
@@ -69,78 +73,82 @@ class TwilioSink:
         return await self._transfer_hook(target, handoff_id)
 
     async def close(self, reason: str) -> None:
-        """Ends the stream; the telephony platform continues (e.g. its transfer TwiML)."""
+        """The bot ends the call with `reason`: remembered for the close frame, which is sent
+        by `hang_up` once the lifecycle has closed the call's record."""
         self.closed_reason = reason
+
+    async def hang_up(self, reason: str) -> None:
+        """Ends the stream; the telephony platform continues (e.g. its transfer TwiML)."""
         if not self._ws.closed:
-            await self._ws.close(code=aiohttp.WSCloseCode.OK, message=reason.encode()[:120])
+            message = (self.closed_reason or reason).encode()[:120]
+            await self._ws.close(code=aiohttp.WSCloseCode.OK, message=message)
 
 
-def twilio_stream_handler(
-    gateway: Gateway,
-) -> Callable[[web.Request], Awaitable[web.WebSocketResponse]]:
-    """The handler of GET /media/twilio for one gateway."""
+def twilio_stream_handler(calls: CallLifecycle, settings: Settings) -> Handler:
+    """The handler of GET /media/twilio for one gateway's calls."""
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
-        return await handle_twilio_stream(request, gateway)
+        return await handle_twilio_stream(request, calls, settings)
 
     return handler
 
 
-async def handle_twilio_stream(request: web.Request, gateway: Gateway) -> web.WebSocketResponse:
+async def handle_twilio_stream(
+    request: web.Request, calls: CallLifecycle, settings: Settings
+) -> web.WebSocketResponse:
     """GET /media/twilio: one bidirectional Twilio media stream."""
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=256 * 1024)
     await ws.prepare(request)
     peer = request.remote
-    refusal = gateway.admission_refusal()
+    refusal = calls.refusal()
     if refusal is not None:
         log.warning("refusing media stream from %s: %s", peer, refusal)
-        gateway.metrics["calls_refused"] += 1
         await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=refusal.encode())
         return ws
     protocol = twilio.TwilioSession()
-    session: CallSession | None = None
+    call: LiveCall | None = None
     end_reason = "hangup"
+    close: tuple[int, bytes] | None = None  # the close frame for a protocol error
     try:
         async for msg in ws:
             if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 break
             event = protocol.receive(msg.data)
             if isinstance(event, twilio.Start):
-                session = await _start_call(gateway, ws, event)
-            elif session is None:
+                call = await _start_call(calls, settings, ws, event)
+            elif call is None:
                 continue  # `connected` before `start`
             elif isinstance(event, twilio.Media):
                 if event.track in ("inbound", "inbound_track"):
-                    await session.feed_audio(ulaw_decode(event.payload))
+                    await call.session.feed_audio(ulaw_decode(event.payload))
             elif isinstance(event, twilio.Dtmf):
-                session.feed_dtmf(event.digit)
+                call.session.feed_dtmf(event.digit)
             elif isinstance(event, twilio.Stop):
-                break
-            if session is not None and session.ended.is_set():
-                end_reason = "bot_ended"
                 break
     except ProtocolError as exc:
         log.warning("closing media stream from %s: %s (code %d)", peer, exc.reason, exc.status)
-        gateway.metrics["protocol_errors"] += 1
+        calls.metrics["protocol_errors"] += 1
         end_reason = "protocol_error"
-        await ws.close(code=exc.status, message=exc.reason.encode()[:120])
+        close = (exc.status, exc.reason.encode()[:120])
+    except Exception:  # noqa: BLE001 - one broken call must not reach the server; logged
+        log.exception("media stream from %s failed", peer)
+        end_reason = "error"
     finally:
-        if session is not None:
-            await session.finish(end_reason)
-            gateway.call_ended(session)
+        if call is not None:
+            await call.end(end_reason)  # the record is final before the caller sees the close
         if not ws.closed:
-            await ws.close()
+            await (ws.close(code=close[0], message=close[1]) if close else ws.close())
     return ws
 
 
 async def _start_call(
-    gateway: Gateway, ws: web.WebSocketResponse, start: twilio.Start
-) -> CallSession:
-    """Creates the call's pipeline from the stream's start message."""
+    calls: CallLifecycle, settings: Settings, ws: web.WebSocketResponse, start: twilio.Start
+) -> LiveCall:
+    """Starts the call from the stream's start message."""
     params = start.custom_parameters
-    language = params.get("language", gateway.settings.language)
+    language = params.get("language", settings.language)
     if language not in ("de", "en"):
-        language = gateway.settings.language
+        language = settings.language
     info = CallInfo(
         call_id=start.call_sid,
         transport="twilio",
@@ -149,12 +157,12 @@ async def _start_call(
         stream_id=start.stream_sid,
     )
     hook: TransferHook | None = None
-    if gateway.handoffs is not None:
+    handoffs = calls.services.handoff if calls.services is not None else None
+    if handoffs is not None:
         hook = functools.partial(
-            gateway.handoffs.request_transfer, call_id=info.call_id, stream_id=info.stream_id
+            handoffs.request_transfer, call_id=info.call_id, stream_id=info.stream_id
         )
-    session = CallSession(info, TwilioSink(ws, start.stream_sid, hook), gateway.services)
-    gateway.call_started(session)
-    await session.start()
+    sink = TwilioSink(ws, start.stream_sid, hook)
+    call = await calls.start(info, sink, sink.hang_up)
     log.info("call %s started (stream %s, caller %s)", info.call_id, info.stream_id, info.caller)
-    return session
+    return call

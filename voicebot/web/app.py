@@ -81,9 +81,9 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
-    app.router.add_get("/media/twilio", twilio_stream_handler(gateway))
+    app.router.add_get("/media/twilio", twilio_stream_handler(gateway.calls, settings))
     add_handoff_api(app)
     add_requests_api(app)
     add_agent_console(app, hours.zone)
-    attach_sip(app, gateway)
+    attach_sip(app, settings.sip, gateway.calls)
     return app

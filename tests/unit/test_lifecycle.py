@@ -1,0 +1,297 @@
+"""The call lifecycle: admission, start and end, and what an exception anywhere leaves behind.
+
+Real `CallSession`s and a real `CallStore` on a temporary SQLite file; ASR, Rasa and TTS are the
+pipeline's fakes. Whatever fails, the slot is free afterwards, the counters add up and the
+record is closed, and it is closed before the transport closes the media.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from tests.unit.pipeline_fakes import FakeRasa, Fakes, FakeSink, settings, until
+from voicebot.lifecycle import CallLifecycle
+from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.protocol.media import twilio
+from voicebot.services.dialogue import BotMessage
+from voicebot.store.calls import CallRecord, CallStore
+from voicebot.transports.twilio_ws import twilio_stream_handler
+
+
+class FlakyStore(CallStore):
+    """The real store, with writes that fail when told to (after or instead of writing)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.fail_after_start: BaseException | None = None
+        self.fail_end: list[BaseException] = []  # raised by the next end_call(s), in order
+
+    async def start_call(self, call: CallRecord) -> None:
+        await super().start_call(call)
+        if self.fail_after_start is not None:
+            raise self.fail_after_start
+
+    async def end_call(self, call_id: str, reason: str, *args: Any) -> None:
+        if self.fail_end:
+            raise self.fail_end.pop(0)
+        await super().end_call(call_id, reason, *args)
+
+
+@asynccontextmanager
+async def lifecycle(
+    tmp_path: Path, *replies: list[BotMessage], max_calls: int = 2
+) -> AsyncIterator[tuple[CallLifecycle, FlakyStore]]:
+    """A lifecycle whose models are loaded, over fakes and a real store."""
+    store = FlakyStore(tmp_path / "calls.sqlite")
+    await store.open()
+    fakes = Fakes(settings=settings(max_calls=max_calls), rasa=FakeRasa(*replies))
+    fakes.store = store  # type: ignore[assignment]
+    calls = CallLifecycle(fakes.settings, Counter())
+    calls.services = fakes.services()
+    try:
+        yield calls, store
+    finally:
+        await calls.shut_down()
+        await store.close()
+        fakes.pool.shutdown(wait=False)
+
+
+def info(n: int = 1) -> CallInfo:
+    return CallInfo(call_id=f"CA{n}", transport="twilio", language="de", stream_id=f"MZ{n}")
+
+
+async def record(store: CallStore, call_id: str = "CA1") -> CallRecord:
+    found = await store.get_call(call_id)
+    assert found is not None
+    return found
+
+
+class HangUps:
+    """The transport's hang-up: records each, with the record as it stood at that moment."""
+
+    def __init__(self, store: CallStore, call_id: str = "CA1") -> None:
+        self.store, self.call_id = store, call_id
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def __call__(self, reason: str) -> None:
+        self.seen.append((reason, (await record(self.store, self.call_id)).end_reason))
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(scenario())
+
+
+def test_a_call_ends_once_frees_its_slot_and_closes_its_record(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            hang_ups = HangUps(store)
+            call = await calls.start(info(), FakeSink(), hang_ups)
+            assert len(calls) == 1 and (await record(store)).ended_at is None
+            await asyncio.gather(call.end("hangup"), call.end("protocol_error"))
+            await call.end("hangup")
+            assert len(calls) == 0 and call.ended
+            assert (await record(store)).end_reason == "hangup"
+            assert calls.metrics["calls_started"] == calls.metrics["calls_ended"] == 1
+            assert hang_ups.seen == []  # the transport ended it: it closes its own side
+
+    run(scenario)
+
+
+def test_admission_refuses_at_max_calls_and_counts_refusals(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path, max_calls=1) as (calls, store):
+            assert calls.refusal(ringing=0) is None
+            assert calls.refusal(ringing=1) == (
+                "maximum of 1 concurrent calls reached (some still ringing)"
+            )
+            call = await calls.start(info(), FakeSink(), HangUps(store))
+            assert calls.refusal() == "maximum of 1 concurrent calls reached"
+            await call.end("hangup")
+            assert calls.refusal() is None
+            assert calls.metrics["calls_refused"] == 2
+
+    run(scenario)
+
+
+def test_no_call_before_the_models_are_loaded() -> None:
+    calls = CallLifecycle(settings(), Counter())
+    assert calls.refusal() == "models loading, try again later"
+    calls.unavailable = "models failed"
+    assert calls.refusal() == "models failed, try again later"
+    assert calls.metrics["calls_refused"] == 2
+
+
+def test_an_exception_in_session_start_frees_the_slot_and_closes_the_record(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            store.fail_after_start = RuntimeError("disk on fire")
+            with pytest.raises(RuntimeError):
+                await calls.start(info(), FakeSink(), HangUps(store))
+            assert len(calls) == 0
+            assert (await record(store)).end_reason == "error"
+            assert calls.metrics["calls_started"] == calls.metrics["calls_ended"] == 1
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("where", ["finish", "record_write"])
+def test_an_exception_while_finishing_still_closes_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The session's finish raises (or the record write in it): the lifecycle closes the
+    record itself, frees the slot and counts the failure."""
+
+    async def broken_finish(self: CallSession, reason: str = "hangup") -> None:
+        raise RuntimeError("finish failed")
+
+    if where == "finish":
+        monkeypatch.setattr(CallSession, "finish", broken_finish)
+
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            if where == "record_write":
+                store.fail_end.append(RuntimeError("write failed"))
+            call = await calls.start(info(), FakeSink(), HangUps(store))
+            await call.end("hangup")
+            assert len(calls) == 0
+            assert (await record(store)).end_reason == "hangup"
+            assert calls.metrics["calls_finish_failed"] == 1
+            assert calls.metrics["calls_ended"] == 1
+
+    run(scenario)
+
+
+def test_a_cancelled_caller_cannot_leave_the_call_half_ended(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            call = await calls.start(info(), FakeSink(), HangUps(store))
+            ending = asyncio.create_task(call.end("hangup"))
+            await asyncio.sleep(0)  # the end has begun
+            ending.cancel()
+            await call.end("hangup")  # waits for the same end, which went on
+            assert len(calls) == 0 and (await record(store)).end_reason == "hangup"
+
+    run(scenario)
+
+
+def test_the_bot_ends_the_call_record_first_then_the_hang_up(tmp_path: Path) -> None:
+    bye = [BotMessage(text="Auf Wiederhören.", custom={"hangup": True})]
+
+    async def scenario() -> None:
+        async with lifecycle(tmp_path, bye) as (calls, store):
+            hang_ups = HangUps(store)
+            sink = FakeSink()
+            call = await calls.start(info(), sink, hang_ups)
+            await until(lambda: bool(hang_ups.seen))
+            assert hang_ups.seen == [("bot_ended", "bot_hangup")]  # record closed before
+            assert sink.closed == ["bot_hangup"] and len(calls) == 0 and call.ended
+            await call.end("hangup")  # the transport's own end afterwards changes nothing
+            assert (await record(store)).end_reason == "bot_hangup"
+            assert calls.metrics["calls_ended"] == 1
+
+    run(scenario)
+
+
+def test_gateway_shutdown_ends_every_call_and_hangs_up(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            hang_ups = HangUps(store)
+            await calls.start(info(), FakeSink(), hang_ups)
+            await calls.shut_down()
+            assert hang_ups.seen == [("gateway_shutdown", "gateway_shutdown")]
+            assert len(calls) == 0
+
+    run(scenario)
+
+
+# ---- the Twilio transport on the lifecycle ---------------------------------------------------
+
+
+async def stream(
+    calls: CallLifecycle, send: list[str], *, wait_for_close: bool = True
+) -> tuple[int | None, str]:
+    """Connects to /media/twilio, sends `send`, and returns the close code and reason."""
+    app = web.Application()
+    app.router.add_get("/media/twilio", twilio_stream_handler(calls, calls.settings))
+    async with TestClient(TestServer(app)) as client:
+        ws = await client.ws_connect("/media/twilio")
+        for text in send:
+            await ws.send_str(text)
+        reason = ""
+        while True:
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            if msg.type == aiohttp.WSMsgType.CLOSE:
+                reason = str(msg.extra or "")
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        return ws.close_code, reason
+
+
+START = [twilio.connected_message(), twilio.start_message("MZ1", "CA1")]
+
+
+def test_twilio_protocol_error_closes_the_record_before_the_stream(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            code, reason = await stream(calls, [*START, "{not json"])
+            assert code == 1007 and reason
+            # read at once, no waiting: the close came after the record was final
+            assert (await record(store)).end_reason == "protocol_error"
+            assert len(calls) == 0 and calls.metrics["protocol_errors"] == 1
+
+    run(scenario)
+
+
+def test_twilio_exception_in_the_transport_loop_frees_the_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_feed(self: CallSession, pcm: Any) -> None:
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(CallSession, "feed_audio", broken_feed)
+
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            media = twilio.media_in_message("MZ1", 1, 20, b"\xff" * 160)
+            await stream(calls, [*START, media])
+            assert (await record(store)).end_reason == "error"
+            assert len(calls) == 0
+            assert calls.metrics["calls_started"] == calls.metrics["calls_ended"] == 1
+
+    run(scenario)
+
+
+def test_twilio_bot_ended_call_closes_with_its_reason_after_the_record(tmp_path: Path) -> None:
+    bye = [BotMessage(text="Auf Wiederhören.", custom={"hangup": True})]
+
+    async def scenario() -> None:
+        async with lifecycle(tmp_path, bye) as (calls, store):
+            code, reason = await stream(calls, START)
+            assert (code, reason) == (1000, "bot_hangup")
+            assert (await record(store)).end_reason == "bot_hangup"
+            assert len(calls) == 0
+
+    run(scenario)
+
+
+def test_twilio_refuses_a_stream_at_max_calls(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path, max_calls=1) as (calls, store):
+            await calls.start(info(9), FakeSink(), HangUps(store, "CA9"))
+            code, reason = await stream(calls, START)
+            assert code == 1013 and "maximum of 1" in reason
+            assert calls.metrics["calls_refused"] == 1
+
+    run(scenario)
