@@ -17,7 +17,7 @@ from voicebot.lifecycle import CallLifecycle
 from voicebot.protocol.sip.message import SipRequest, SipResponse, parse_datagram
 from voicebot.services.dialogue import BotMessage
 from voicebot.store.calls import CallStore
-from voicebot.transports.sip import SipServer
+from voicebot.transports.sip.server import SipServer
 
 SDP = (
     "v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"

@@ -17,12 +17,12 @@ from voicebot.errors import ConfigError
 from voicebot.lifecycle import CallLifecycle
 from voicebot.pipeline.services import Services
 from voicebot.protocol.sdp import Negotiated
+from voicebot.protocol.sip.auth import DigestVerifier, authorization, parse_digest
 from voicebot.protocol.sip.message import SipRequest
-from voicebot.transports.rtp import RtpCallbacks, RtpEndpoint
-from voicebot.transports.sip import SipServer
-from voicebot.transports.sip_access import AccessControl
-from voicebot.transports.sip_auth import DigestVerifier, authorization, parse_digest
-from voicebot.transports.sip_refer import refer_to_uri, sipfrag_status
+from voicebot.transports.sip.access import AccessControl
+from voicebot.transports.sip.rtp import RtpCallbacks, RtpEndpoint
+from voicebot.transports.sip.server import SipServer
+from voicebot.transports.sip.transfer import refer_to_uri, sipfrag_status
 
 SDP = (
     "v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -428,7 +428,7 @@ def test_the_sink_knows_when_the_caller_holds_the_call(direction: str, on_hold: 
     hold: the session then does not reprompt the silence (VOICEBOT_NO_INPUT_S)."""
     from types import SimpleNamespace
 
-    from voicebot.transports.sip_sink import SipSink
+    from voicebot.transports.sip.sink import SipSink
 
     endpoint = RtpEndpoint(40020, Counter(), timeout_s=30)
     call = SimpleNamespace(rtp=endpoint, ended=False)

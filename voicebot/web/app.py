@@ -12,7 +12,7 @@ from voicebot.config import Settings
 from voicebot.gateway import Gateway
 from voicebot.handoff.hours import ServiceHours
 from voicebot.store.calls import call_to_json
-from voicebot.transports.sip import attach_sip
+from voicebot.transports.sip.server import attach_sip
 from voicebot.transports.twilio_ws import twilio_stream_handler
 from voicebot.web.agent_api import add_handoff_api
 from voicebot.web.agent_auth import agent_auth

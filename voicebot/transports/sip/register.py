@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voicebot.errors import ProtocolError
+from voicebot.protocol.sip.auth import authorization
 from voicebot.protocol.sip.headers import Headers, parse_contacts, parse_uri
 from voicebot.protocol.sip.message import SipRequest, SipResponse, new_branch, new_tag
-from voicebot.transports.sip_auth import authorization
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings

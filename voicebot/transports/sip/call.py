@@ -19,9 +19,9 @@ from voicebot.protocol.sip.dialog import Dialog, UasPolicy
 from voicebot.protocol.sip.headers import parse_uri
 from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
 from voicebot.protocol.sip.transaction import InviteServerTransaction
-from voicebot.transports.rtp import RtpEndpoint
-from voicebot.transports.sip_endpoint import Address, Peer
-from voicebot.transports.sip_transactions import MachineDriver, Responder
+from voicebot.transports.sip.endpoint import Address, Peer
+from voicebot.transports.sip.rtp import RtpEndpoint
+from voicebot.transports.sip.transactions import MachineDriver, Responder
 
 USER_AGENT = "voicebot"
 UAS_POLICY = UasPolicy(

@@ -30,22 +30,22 @@ from voicebot.protocol.sip.transaction import (
     Timeout,
     cancelled_key,
 )
-from voicebot.transports.rtp import PortAllocator, RtpCallbacks
-from voicebot.transports.sip_call_state import SipCall, capabilities
-from voicebot.transports.sip_endpoint import Peer, SipEndpoint, reply_address
-from voicebot.transports.sip_refer import sipfrag_status
-from voicebot.transports.sip_sink import Referrer, SipSink
-from voicebot.transports.sip_transactions import (
+from voicebot.transports.sip.call import SipCall, capabilities
+from voicebot.transports.sip.endpoint import Peer, SipEndpoint, reply_address
+from voicebot.transports.sip.rtp import PortAllocator, RtpCallbacks
+from voicebot.transports.sip.sink import Referrer, SipSink
+from voicebot.transports.sip.transactions import (
     MachineDriver,
     Responder,
     TransactionTable,
     loop_time,
 )
+from voicebot.transports.sip.transfer import sipfrag_status
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
     from voicebot.lifecycle import CallLifecycle
-    from voicebot.transports.sip_access import AccessControl
+    from voicebot.transports.sip.access import AccessControl
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ transaction; a request first to its server transaction (retransmissions are abso
 then past access control (allowlist) and `check_request`, then by method to the call lifecycle
 (INVITE, CANCEL, ACK, in-dialog requests) or answered here (OPTIONS, 481).
 
-The parts: `sip_endpoint` (sockets, framing), `sip_transactions` (state machines on the loop
-clock), `sip_access` (allowlist, digest, call limit), `sip_calls` (INVITE to BYE), `sip_sink`
-(the pipeline's way back: audio, REFER, BYE), `sip_register` (optional registration).
+The parts: `endpoint` (sockets, framing), `transactions` (state machines on the loop clock),
+`access` (allowlist, digest, call limit), `calls` (INVITE to BYE), `sink` (the pipeline's way
+back: audio, REFER), `register` (optional registration).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from voicebot.protocol.sip.message import (
     with_received,
 )
 from voicebot.protocol.sip.transaction import InviteServerTransaction
-from voicebot.transports.sip_access import AccessControl
-from voicebot.transports.sip_call_state import UAS_POLICY, capabilities
-from voicebot.transports.sip_calls import SipCalls
-from voicebot.transports.sip_endpoint import Address, Peer, SipEndpoint, reply_address
-from voicebot.transports.sip_register import Registration
-from voicebot.transports.sip_transactions import TransactionTable
+from voicebot.transports.sip.access import AccessControl
+from voicebot.transports.sip.call import UAS_POLICY, capabilities
+from voicebot.transports.sip.calls import SipCalls
+from voicebot.transports.sip.endpoint import Address, Peer, SipEndpoint, reply_address
+from voicebot.transports.sip.register import Registration
+from voicebot.transports.sip.transactions import TransactionTable
 
 log = logging.getLogger(__name__)
 

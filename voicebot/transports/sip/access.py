@@ -13,13 +13,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from voicebot.errors import ConfigError
+from voicebot.protocol.sip.auth import DigestVerifier
 from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
-from voicebot.transports.sip_auth import DigestVerifier
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
     from voicebot.lifecycle import CallLifecycle
-    from voicebot.transports.sip_endpoint import Peer
+    from voicebot.transports.sip.endpoint import Peer
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicebot.protocol.sip.message import SipRequest, SipResponse
-from voicebot.transports.rtp import SAMPLE_RATE
-from voicebot.transports.sip_call_state import SipCall
-from voicebot.transports.sip_refer import blind_transfer
+from voicebot.transports.sip.call import SipCall
+from voicebot.transports.sip.rtp import SAMPLE_RATE
+from voicebot.transports.sip.transfer import blind_transfer
 
 log = logging.getLogger(__name__)
 
