@@ -26,6 +26,7 @@ from voicebot.services.audio_cache import AudioCache
 from voicebot.services.tts_engines import (
     EspeakEngine,
     Pcm16,
+    PicoEngine,
     PiperEngine,
     SpeechEngine,
     TtsError,
@@ -33,6 +34,7 @@ from voicebot.services.tts_engines import (
 
 __all__ = [
     "EspeakEngine",
+    "PicoEngine",
     "PiperEngine",
     "SpeechEngine",
     "TtsError",
@@ -168,7 +170,7 @@ class VoiceLike(Protocol):
 
 @dataclass(frozen=True)
 class VoiceChoice:
-    """A voice named by hand (tools, tests): engine "piper" or "espeak" and its files."""
+    """A voice named by hand (tools, tests): engine "piper", "pico" or "espeak" and its files."""
 
     engine: str
     path: Path | None = None
@@ -200,8 +202,10 @@ def make_engine(
             voice.path if voice.path is not None and voice.path.name.startswith("espeak") else None
         )
         return EspeakEngine(voice=espeak_voice, speed=settings.espeak_speed, binary=binary)
+    if voice.engine == "pico":
+        return PicoEngine(language=lang, binary=voice.path)
     if voice.engine != "piper":
-        raise ModelError(f"unknown TTS engine {voice.engine!r}; use 'piper' or 'espeak'")
+        raise ModelError(f"unknown TTS engine {voice.engine!r}; use 'piper', 'pico' or 'espeak'")
     if voice.path is None:
         raise ModelError(f"no Piper voice file for language {lang!r}; run `voicebot models fetch`")
     config_path = voice.config_path or Path(f"{voice.path}.json")

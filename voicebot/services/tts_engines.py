@@ -1,4 +1,5 @@
-"""Blocking speech engines (Piper, espeak-ng) behind one interface; callers run them in threads."""
+"""Blocking speech engines (Piper, espeak-ng, SVOX Pico) behind one interface; callers run them
+in threads."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import logging
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +25,15 @@ Pcm16 = npt.NDArray[np.int16]
 ESPEAK_BINARY = "espeak-ng"
 ESPEAK_INSTALL_HINT = "install it with `apt-get install espeak-ng` (Debian/Ubuntu)"
 ESPEAK_TIMEOUT_S = 30.0
+PICO_BINARY = "pico2wave"
+PICO_INSTALL_HINT = (
+    "install it with `apt-get install libttspico-utils` from Debian's non-free component "
+    "(scripts/bootstrap.sh enables non-free and installs it when run as root)"
+)
+PICO_LANGUAGES = {"de": "de-DE", "en": "en-US"}
+PICO_RATE = 16000  # pico2wave always writes 16 kHz mono
+PICO_MAX_CHARS = 1000  # per pico2wave run: longer text is spoken in pieces split at spaces
+PICO_TIMEOUT_S = 10.0  # pico2wave speaks 1000 characters in about 0.25 s
 PIPER_VOLUME = 0.9  # Piper normalises each sentence to full scale; keep headroom for resampling
 
 
@@ -217,6 +228,121 @@ class EspeakEngine:
         return resample(pcm, int(rate), self.sample_rate)
 
 
+class PicoEngine:
+    """SVOX Pico's pico2wave (de-DE, en-US; 16 kHz): a real German voice, offline and fast.
+
+    pico2wave has no rate option; slower speech is Pico's own `<speed level="80">` markup
+    around the text (level = 100 / length_scale), so '<' and '>' in the text are replaced.
+    """
+
+    def __init__(
+        self, language: str = "de-DE", binary: Path | None = None, sample_rate: int = PICO_RATE
+    ) -> None:
+        if binary is not None and not Path(binary).is_file():
+            binary = None  # a resolved path that went away: look on PATH again
+        binary = binary or _which(PICO_BINARY)
+        if binary is None:
+            raise ModelError(
+                f"{PICO_BINARY} (SVOX Pico) was not found on PATH; {PICO_INSTALL_HINT}"
+            )
+        self._binary = binary
+        # "de" / "en" or one of pico2wave's own names ("de-DE", "en-US", "en-GB", ...)
+        self.language = PICO_LANGUAGES.get(language.lower(), language)
+        self.sample_rate: int = sample_rate
+
+    def command(self, wav: Path, text: str, length_scale: float = 1.0) -> list[str]:
+        """The pico2wave command line; "--" ends the options, so text is never one."""
+        return [
+            str(self._binary),
+            "-l",
+            self.language,
+            "-w",
+            str(wav),
+            "--",
+            pico_markup(text, length_scale),
+        ]
+
+    def synthesize(self, sentence: str, length_scale: float = 1.0) -> Pcm16:
+        """Runs pico2wave once per piece of at most PICO_MAX_CHARS characters; joins the audio."""
+        parts = [self._run(piece, length_scale) for piece in _pieces(sentence, PICO_MAX_CHARS)]
+        if not parts:
+            return np.zeros(0, dtype=np.int16)
+        return np.concatenate(parts)
+
+    def _run(self, text: str, length_scale: float) -> Pcm16:
+        """One pico2wave run into a private temporary directory, removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix="voicebot-pico-") as tmp:
+            wav = Path(tmp) / "speech.wav"
+            try:
+                proc = subprocess.run(
+                    self.command(wav, text, length_scale),
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=PICO_TIMEOUT_S,
+                    check=False,
+                )
+            except FileNotFoundError as exc:
+                raise ModelError(f"{PICO_BINARY} disappeared; {PICO_INSTALL_HINT}") from exc
+            except subprocess.TimeoutExpired as exc:
+                raise TtsError(
+                    f"Pico ({self.language}) timed out after {PICO_TIMEOUT_S:.0f} s on "
+                    f"{_short(text)!r}"
+                ) from exc
+            except OSError as exc:  # not executable, too long an argument, ...
+                raise TtsError(
+                    f"Pico ({self.language}) could not run on {_short(text)!r}: {exc}"
+                ) from exc
+            if proc.returncode != 0:
+                err = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+                raise TtsError(
+                    f"Pico ({self.language}) failed on {_short(text)!r}: exit {proc.returncode} "
+                    f"{_short(err, 200)}"
+                )
+            try:
+                data, rate = soundfile.read(wav, dtype="int16", always_2d=False)
+            except (RuntimeError, soundfile.LibsndfileError) as exc:
+                raise TtsError(
+                    f"Pico ({self.language}) wrote no readable WAV for {_short(text)!r}"
+                ) from exc
+        pcm: Pcm16 = np.asarray(data, dtype=np.int16)
+        if pcm.ndim > 1:
+            pcm = pcm[:, 0].copy()
+        return resample(pcm, int(rate), self.sample_rate)
+
+
+def pico_markup(text: str, length_scale: float = 1.0) -> str:
+    """Text for pico2wave: '<' '>' replaced (Pico reads them as markup), in a speed tag."""
+    clean = " ".join(text.replace("<", " ").replace(">", " ").split())
+    level = round(100 / min(max(length_scale, 0.2), 5.0))  # Pico accepts 20-500
+    return clean if level == 100 else f'<speed level="{level}">{clean}</speed>'
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """Text cut at spaces into pieces of at most `limit` characters (a longer word is cut)."""
+    pieces: list[str] = []
+    current = ""
+    for word in text.split():
+        while len(word) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:limit])
+            word = word[limit:]
+        if current and len(current) + 1 + len(word) > limit:
+            pieces.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def pico_available() -> Path | None:
+    """The pico2wave binary, or None when SVOX Pico is not installed."""
+    return _which(PICO_BINARY)
+
+
 def espeak_version() -> str:
     """The first line of `espeak-ng --version`, for manifests and reports."""
     binary = shutil.which(ESPEAK_BINARY)
@@ -225,3 +351,20 @@ def espeak_version() -> str:
     out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
     first = out.stdout.strip().splitlines()[0] if out.stdout.strip() else "espeak-ng (unknown)"
     return first.split("Data at:")[0].strip()
+
+
+def pico_version() -> str:
+    """The Debian package version of pico2wave (it has no --version), for reports."""
+    if pico_available() is None:
+        return "not installed"
+    dpkg = shutil.which("dpkg-query")
+    if dpkg is None:
+        return "pico2wave (version unknown)"
+    out = subprocess.run(
+        [dpkg, "-W", "-f=${Version}", "libttspico-utils"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    version = out.stdout.strip()
+    return f"libttspico-utils {version}" if version else "pico2wave (version unknown)"
