@@ -1,5 +1,6 @@
 """The SIP server's refusals over real UDP sockets (no pipeline needed), RTP drop counters,
-REFER helpers and digest authentication."""
+the digest configuration and registration. The pure digest and REFER code is tested with
+value tables in test_sip_auth.py and test_sip_refer.py."""
 
 from __future__ import annotations
 
@@ -17,12 +18,11 @@ from voicebot.errors import ConfigError
 from voicebot.lifecycle import CallLifecycle
 from voicebot.pipeline.services import Services
 from voicebot.protocol.sdp import Negotiated
-from voicebot.protocol.sip.auth import DigestVerifier, authorization, parse_digest
+from voicebot.protocol.sip.auth import DigestVerifier, authorization
 from voicebot.protocol.sip.message import SipRequest
 from voicebot.transports.sip.access import AccessControl
 from voicebot.transports.sip.rtp import RtpCallbacks, RtpEndpoint
 from voicebot.transports.sip.server import SipServer
-from voicebot.transports.sip.transfer import refer_to_uri, sipfrag_status
 
 SDP = (
     "v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -216,24 +216,6 @@ def test_invite_needs_digest_credentials_when_configured() -> None:
     run_server(check, ready=False, auth_user="pbx", auth_password="pw")
 
 
-def test_digest_verifier_md5_and_sha256() -> None:
-    verifier = DigestVerifier("voicebot", "pbx", "secret")
-    for challenge in verifier.challenges():
-        header = authorization(
-            challenge, method="INVITE", uri="sip:bot@x", username="pbx", password="secret"
-        )
-        assert verifier.verify(header, "INVITE")
-        assert not verifier.verify(header, "BYE")  # bound to the method
-        wrong = authorization(
-            challenge, method="INVITE", uri="sip:bot@x", username="pbx", password="guess"
-        )
-        assert not verifier.verify(wrong, "INVITE")
-    old = verifier.challenges(now=0)[0]
-    stale = authorization(old, method="INVITE", uri="sip:bot@x", username="pbx", password="secret")
-    assert not verifier.verify(stale, "INVITE")
-    assert parse_digest('Digest realm="a\\"b", nonce=x')["realm"] == 'a"b'
-
-
 def test_digest_offers_only_the_configured_algorithms() -> None:
     """auth_algorithms = "MD5" (for callers that read only the first challenge): one MD5
     challenge, and an answer computed with SHA-256 is refused; unknown names are a ConfigError."""
@@ -251,16 +233,6 @@ def test_digest_offers_only_the_configured_algorithms() -> None:
             SipSettings(auth_user="pbx", auth_password="pw", auth_algorithms="SHA-512"),
             lifecycle(),
         )
-
-
-def test_refer_to_carries_the_escaped_handoff_id() -> None:
-    assert refer_to_uri("sip:buergerbuero@pbx.test", "AB 12/3") == (
-        "sip:buergerbuero@pbx.test?X-Voicebot-Handoff=AB%2012%2F3"
-    )
-    assert refer_to_uri("queue@pbx", "X1") == "sip:queue@pbx?X-Voicebot-Handoff=X1"
-    assert sipfrag_status(b"SIP/2.0 200 OK\r\n") == 200
-    assert sipfrag_status(b"SIP/2.0 603 Declined") == 603
-    assert sipfrag_status(b"garbage") is None
 
 
 def test_bad_rtp_is_dropped_and_counted() -> None:

@@ -23,6 +23,7 @@ from voicebot.protocol.sdp import SessionDescription, parse_sdp
 from voicebot.protocol.sip.dialog import Dialog, Invite2xxRetransmitter
 from voicebot.protocol.sip.headers import Via
 from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
+from voicebot.protocol.sip.refer import sipfrag_status
 from voicebot.protocol.sip.transaction import (
     Action,
     InviteServerTransaction,
@@ -30,7 +31,8 @@ from voicebot.protocol.sip.transaction import (
     Timeout,
     cancelled_key,
 )
-from voicebot.transports.sip.call import SipCall, capabilities
+from voicebot.protocol.sip.uas import capabilities
+from voicebot.transports.sip.call import SipCall
 from voicebot.transports.sip.endpoint import Peer, SipEndpoint, reply_address
 from voicebot.transports.sip.rtp import PortAllocator, RtpCallbacks
 from voicebot.transports.sip.sink import Referrer, SipSink
@@ -40,7 +42,6 @@ from voicebot.transports.sip.transactions import (
     TransactionTable,
     loop_time,
 )
-from voicebot.transports.sip.transfer import sipfrag_status
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings

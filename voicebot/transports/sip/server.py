@@ -30,8 +30,8 @@ from voicebot.protocol.sip.message import (
     with_received,
 )
 from voicebot.protocol.sip.transaction import InviteServerTransaction
+from voicebot.protocol.sip.uas import UAS_POLICY, capabilities
 from voicebot.transports.sip.access import AccessControl
-from voicebot.transports.sip.call import UAS_POLICY, capabilities
 from voicebot.transports.sip.calls import SipCalls
 from voicebot.transports.sip.endpoint import Address, Peer, SipEndpoint, reply_address
 from voicebot.transports.sip.register import Registration
