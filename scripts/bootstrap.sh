@@ -31,6 +31,9 @@ if ((${#missing[@]})); then
     die "missing Debian packages: ${missing[*]}. Install them: sudo apt-get install ${missing[*]}"
   fi
 fi
+# SVOX Pico, the offline German voice: in Debian's non-free component, which this enables (in a
+# sources file of its own) when it is missing; without root or apt it warns and German falls back
+scripts/install-pico.sh
 
 # 2. the gateway virtualenv
 PYTHON=${PYTHON:-python3}
