@@ -7,18 +7,22 @@ in `voicebot.protocol.sip.uas` and `voicebot.protocol.sdp`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from voicebot.lifecycle import LiveCall
-from voicebot.protocol.sdp import Negotiated, SessionDescription, answer_offer
-from voicebot.protocol.sip.dialog import Dialog
+from voicebot.protocol.sdp import Negotiated, SessionDescription, answer_offer, parse_sdp
+from voicebot.protocol.sip.dialog import Dialog, Invite2xxRetransmitter
 from voicebot.protocol.sip.message import SipRequest, SipResponse
-from voicebot.protocol.sip.transaction import InviteServerTransaction
+from voicebot.protocol.sip.transaction import Action, InviteServerTransaction, Timeout
 from voicebot.protocol.sip.uas import in_dialog_destination, invite_ok
 from voicebot.transports.sip.endpoint import Address, Peer
 from voicebot.transports.sip.rtp import RtpEndpoint
-from voicebot.transports.sip.transactions import MachineDriver, Responder
+from voicebot.transports.sip.transactions import MachineDriver, Responder, SendBytes, loop_time
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -58,6 +62,41 @@ class SipCall:
         )
         self.answer = answer
         return answer, negotiated
+
+    def reanswer(
+        self, reinvite: SipRequest, address: str, preference: tuple[str, ...]
+    ) -> SessionDescription:
+        """The answer to a re-INVITE: to its new offer (hold, resume, codec change), which the
+        media then follows, or our last answer when it has none. ProtocolError: unacceptable."""
+        assert self.rtp is not None and self.answer is not None
+        if not reinvite.body:
+            return self.answer
+        self.sdp_version += 1
+        answer, negotiated = self.sdp_answer(parse_sdp(reinvite.body), address, preference)
+        self.rtp.negotiate(negotiated)
+        log.info("call %s: re-INVITE, media %s", reinvite.call_id, negotiated.direction)
+        return answer
+
+    def retransmit_ok(self, ok: SipResponse, send: SendBytes, no_ack: Callable[[], None]) -> None:
+        """Retransmits a 2xx until its ACK arrives (§13.3.1.4); `no_ack` when none came."""
+        if self.retransmit is not None:
+            self.retransmit.cancel()
+        machine = Invite2xxRetransmitter(ok, loop_time(), dialog=self.dialog)
+
+        def on_event(action: Action) -> None:
+            if isinstance(action, Timeout):
+                no_ack()  # other events (the BYE it asks for): the caller of no_ack sends it
+
+        self.retransmit = MachineDriver(machine, send, on_event, lambda: None)
+        self.retransmit.run([])
+
+    def acknowledged(self, ack: SipRequest) -> None:
+        """The ACK of our 2xx stops its retransmission."""
+        if self.retransmit is None:
+            return
+        machine = self.retransmit.machine
+        if isinstance(machine, Invite2xxRetransmitter) and machine.receive_ack(ack):
+            self.retransmit.cancel()
 
     def ok(self, req: SipRequest, answer: SessionDescription, contact: str) -> SipResponse:
         """The 200 OK to an INVITE or re-INVITE of this call, with the SDP answer."""

@@ -20,15 +20,12 @@ from typing import TYPE_CHECKING, Any
 from voicebot.errors import ProtocolError
 from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.sdp import SessionDescription, parse_sdp
-from voicebot.protocol.sip.dialog import Dialog, Invite2xxRetransmitter
+from voicebot.protocol.sip.dialog import Dialog
 from voicebot.protocol.sip.headers import Via
 from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
 from voicebot.protocol.sip.refer import sipfrag_status
 from voicebot.protocol.sip.transaction import (
-    Action,
     InviteServerTransaction,
-    SendRequest,
-    Timeout,
     cancelled_key,
 )
 from voicebot.protocol.sip.uas import capabilities
@@ -37,10 +34,8 @@ from voicebot.transports.sip.endpoint import Peer, SipEndpoint, reply_address
 from voicebot.transports.sip.rtp import PortAllocator, RtpCallbacks
 from voicebot.transports.sip.sink import Referrer, SipSink
 from voicebot.transports.sip.transactions import (
-    MachineDriver,
     Responder,
     TransactionTable,
-    loop_time,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +44,29 @@ if TYPE_CHECKING:
     from voicebot.transports.sip.access import AccessControl
 
 log = logging.getLogger(__name__)
+
+
+class Tasks:
+    """Tasks owned by the SIP server: errors logged, the rest cancelled on stop."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Runs a coroutine as an owned task."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("SIP task failed", exc_info=task.exception())
+
+    def cancel(self) -> None:
+        """Cancels whatever still runs."""
+        for task in list(self._tasks):
+            task.cancel()
 
 
 class SipCalls:
@@ -71,7 +89,8 @@ class SipCalls:
         # INVITE transaction key -> call without a 200 OK yet. Invariant: a call leaves this
         # table in the same loop step in which the lifecycle starts counting it (start()).
         self.pending: dict[tuple[str, ...], SipCall] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
+        self.spawn = self._tasks.spawn
         self.referrer = Referrer(
             self.send_in_dialog,
             f"sip:voicebot@{self.address}:{settings.port}",
@@ -79,23 +98,11 @@ class SipCalls:
             self.metrics,
         )
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Runs a coroutine as a task owned by the server (cancelled on stop, errors logged)."""
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("SIP task failed", exc_info=task.exception())
-
     async def close(self) -> None:
         """Ends every call (BYE where answered) and cancels the remaining tasks."""
         for call in list(self.answered.values()) + list(self.pending.values()):
             await self.end_call(call, "gateway_shutdown", send_bye=True)
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
 
     def contact(self, peer: Peer) -> str:
         """Our Contact URI for a peer (with transport=tcp over TCP)."""
@@ -159,24 +166,14 @@ class SipCalls:
         await self._start_session(call)
 
     def _start_retransmit(self, call: SipCall, ok: SipResponse) -> None:
-        """Retransmits the 2xx until its ACK arrives (§13.3.1.4); no ACK ends the call."""
-        if call.retransmit is not None:
-            call.retransmit.cancel()
+        """Retransmits the 2xx until its ACK arrives; no ACK ends the call."""
         reply_to = reply_address(call.invite, call.peer)
-        machine = Invite2xxRetransmitter(ok, loop_time(), dialog=call.dialog)
 
-        def on_event(action: Action) -> None:
-            if isinstance(action, Timeout):
-                log.warning("call %s: no ACK for the 200 OK", call.invite.call_id)
-                self.spawn(self.end_call(call, "no_ack", send_bye=True))
-            elif isinstance(action, SendRequest):
-                pass  # end_call sends the BYE
+        def no_ack() -> None:
+            log.warning("call %s: no ACK for the 200 OK", call.invite.call_id)
+            self.spawn(self.end_call(call, "no_ack", send_bye=True))
 
-        def send(data: bytes) -> None:
-            self.endpoint.send(call.peer, data, reply_to)
-
-        call.retransmit = MachineDriver(machine, send, on_event, lambda: None)
-        call.retransmit.run([])
+        call.retransmit_ok(ok, lambda data: self.endpoint.send(call.peer, data, reply_to), no_ack)
 
     async def _start_session(self, call: SipCall) -> None:
         assert call.rtp is not None
@@ -289,17 +286,8 @@ class SipCalls:
 
     def _reinvite(self, call: SipCall, req: SipRequest, respond: Responder) -> None:
         """A new offer (hold, resume, codec change) or none (we repeat our answer)."""
-        assert call.rtp is not None
         try:
-            if req.body:
-                call.sdp_version += 1
-                answer, negotiated = call.sdp_answer(
-                    parse_sdp(req.body), self.address, self.preference
-                )
-                call.rtp.negotiate(negotiated)
-                log.info("call %s: re-INVITE, media %s", req.call_id, negotiated.direction)
-            else:
-                answer = call.answer  # type: ignore[assignment]
+            answer = call.reanswer(req, self.address, self.preference)
         except ProtocolError as exc:
             respond(response_for(req, exc.status, exc.reason[:80]))
             return
@@ -313,11 +301,8 @@ class SipCalls:
             call = self.answered.get((ack.call_id, ack.to_addr.tag or "", ack.from_addr.tag or ""))
         except ProtocolError:
             return
-        if call is None or call.retransmit is None:
-            return
-        machine = call.retransmit.machine
-        if isinstance(machine, Invite2xxRetransmitter) and machine.receive_ack(ack):
-            call.retransmit.cancel()
+        if call is not None:
+            call.acknowledged(ack)
 
     # ---- requests we send --------------------------------------------------------------------
     def send_in_dialog(
