@@ -22,6 +22,7 @@ from voicebot.services.tts import (
     split_sentences,
 )
 from voicebot.tools.voice_compare import edit_distance, word_error_rate
+from voicebot.tools.voice_report import EngineResult, Row, decide
 
 GERMAN = "Das Bürgerbüro ist heute bis zwölf Uhr geöffnet."  # 8 words
 
@@ -187,7 +188,7 @@ def test_stream_prefetches_next_sentence_and_resamples() -> None:
     service = TtsService(TtsSettings(), {}, engines={"de": engine})
 
     async def consume() -> list[np.ndarray]:
-        chunks = []
+        chunks: list[np.ndarray] = []
         async for chunk in service.stream("Eins. Zwei. Drei.", "de-DE", 8000):
             await asyncio.sleep(0.1)  # playing: the next sentence is synthesised meanwhile
             with engine.lock:
@@ -261,6 +262,19 @@ def test_word_error_rate_normalises() -> None:
     assert word_error_rate("von acht bis zwölf Uhr", "von 8 bis 12 Uhr.") == 0.0
     assert word_error_rate("Die Straße ist zu.", "Die Strasse ist auf") == 0.25
     assert word_error_rate("Hallo", "") == 1.0
+    assert word_error_rate("press one or twenty one", "Press 1 or 21.", "en") == 0.0
+
+
+def test_voice_comparison_picks_the_lowest_wer_and_checks_the_target() -> None:
+    def result(name: str, choice: str, wer: float) -> EngineResult:
+        out = EngineResult(name, choice, "de", name, 0.0)
+        out.rows.append(Row("Guten Tag.", ["x"], [wer], [1 - wer], 1.0, 0.01))
+        return out
+
+    winner, reason = decide([result("joe", "piper-joe", 0.8), result("pico", "pico", 0.2)])
+    assert winner.choice == "pico" and "meets the target" in reason and "0.80" in reason
+    winner, reason = decide([result("espeak", "espeak", 0.9), result("joe", "piper-joe", 0.88)])
+    assert winner.choice == "piper-joe" and "misses the target" in reason and "noise" in reason
 
 
 def test_repeated_sentences_come_from_the_cache() -> None:
