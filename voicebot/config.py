@@ -52,7 +52,7 @@ class TtsSettings:
     voice_de: Path | None = None  # a Piper .onnx (its .onnx.json beside it)
     voice_en: Path | None = None
     german_fallback: str = (
-        "auto"  # auto | espeak | piper-joe: used when no German Piper voice exists
+        "auto"  # auto | pico | piper-joe | espeak: used when no German Piper voice exists
     )
     espeak_voice: str = "de"
     espeak_speed: int = 150  # words per minute
@@ -122,10 +122,27 @@ class HandoffSettings:
 class ConsoleSettings:
     """The agent console at /agent."""
 
-    # login -> password hash from `voicebot agents hash-password`
-    agents: dict[str, str] = field(default_factory=dict)
+    # login -> password hash from `voicebot agents hash-password`; one table per role
+    agents: dict[str, str] = field(default_factory=dict)  # the queue and the requests
+    supervisors: dict[str, str] = field(default_factory=dict)  # also analytics and forecast
+    trainers: dict[str, str] = field(default_factory=dict)  # also the trainer's pages
     session_hours: float = 8.0  # a login expires after this long
     secure_cookie: bool = False  # set the cookie's Secure flag (behind a TLS proxy)
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """Analytics, the Problemfelder test, the forecast and the staffing (Erlang C)."""
+
+    service_level: float = 0.8  # share of handoffs to answer within answer_within_s
+    answer_within_s: float = 20.0
+    default_handle_s: float = 300.0  # handling time when no handoff was accepted and closed yet
+    baseline_periods: int = 4  # earlier periods of the same length the Problemfelder test uses
+    problem_p_value: float = 0.01  # significance level (Bonferroni-corrected over topics)
+    problem_min_count: int = 5  # fewer calls (or failures) in the period are never flagged
+    low_asr_confidence: float = 0.5  # a caller turn below this counts as poorly recognised
+    forecast_weeks: int = 4  # weeks of history behind each forecast hour
+    rollup_interval_s: float = 3600.0  # how often the daily roll-ups are refreshed
 
 
 @dataclass(frozen=True)
@@ -197,6 +214,7 @@ class Settings:
     models: ModelSettings = field(default_factory=ModelSettings)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     sip: SipSettings = field(default_factory=SipSettings)
     mail: MailSettings = field(default_factory=MailSettings)
 
@@ -219,10 +237,12 @@ SECTIONS: dict[str, type] = {
     "models": ModelSettings,
     "handoff": HandoffSettings,
     "console": ConsoleSettings,
+    "analytics": AnalyticsSettings,
     "sip": SipSettings,
     "mail": MailSettings,
 }
 SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}
+SECRET_SETTINGS |= {"supervisors", "trainers"}
 SECRET_SETTINGS |= {"auth_password", "register_password", "password"}
 
 

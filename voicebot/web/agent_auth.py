@@ -1,7 +1,10 @@
 """Agent console authentication: scrypt password hashes, cookie sessions, CSRF tokens.
 
-- Agents and their password hashes come from the configuration (`[console] agents`); a hash
-  is made with `voicebot agents hash-password` (scrypt, stdlib) and verified in a thread.
+- Console users and their password hashes come from the configuration, one table per role
+  (`[console] agents`, `supervisors`, `trainers`); a hash is made with
+  `voicebot agents hash-password` (scrypt, stdlib) and verified in a thread. Every user sees
+  the queue and the requests; analytics and the forecast need the supervisor role
+  (`require_role`), else 403.
 - A login creates a random session token; the browser keeps it in an HttpOnly, SameSite=Strict
   cookie, the database keeps only its SHA-256 with an expiry.
 - Every POST under /agent must carry the session's CSRF token (form field `csrf_token` or
@@ -24,6 +27,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from voicebot.config import ConsoleSettings
 from voicebot.store.sessions import AgentSession
 from voicebot.web.keys import GATEWAY
 
@@ -113,6 +117,42 @@ class LoginThrottle:
         self._failures.pop((name, remote), None)
 
 
+# ---- roles --------------------------------------------------------------------------------
+ROLES = ("agent", "supervisor", "trainer")
+ROLE_LABELS = {"agent": "Agent", "supervisor": "Leitung", "trainer": "Training"}
+
+
+def _role_tables(console: ConsoleSettings) -> dict[str, dict[str, str]]:
+    return {
+        "agent": console.agents,
+        "supervisor": console.supervisors,
+        "trainer": console.trainers,
+    }
+
+
+def console_users(console: ConsoleSettings) -> dict[str, str]:
+    """Every console login -> its password hash; a name in several role tables logs in with
+    the hash of its highest role (supervisor, then trainer, then agent)."""
+    users = dict(console.agents)
+    users.update(console.trainers)
+    users.update(console.supervisors)
+    return users
+
+
+def roles_of(console: ConsoleSettings, name: str) -> frozenset[str]:
+    """The roles a login has: the role tables that list the name."""
+    return frozenset(role for role, table in _role_tables(console).items() if name in table)
+
+
+def require_role(request: web.Request, role: str) -> AgentSession:
+    """The request's session if its user has `role`; otherwise 403 with a German reason."""
+    session: AgentSession | None = request.get(SESSION)
+    console = request.app[GATEWAY].settings.console
+    if session is None or role not in roles_of(console, session.agent):
+        raise forbidden(f"Diese Seite ist der Rolle „{ROLE_LABELS[role]}“ vorbehalten.")
+    return session
+
+
 # ---- sessions ------------------------------------------------------------------------------
 def token_hash(token: str) -> str:
     """What the database stores for a session token."""
@@ -153,7 +193,7 @@ async def current_session(request: web.Request) -> AgentSession | None:
         return None
     gateway = request.app[GATEWAY]
     session = await gateway.sessions.get(token_hash(token), datetime.now(timezone.utc))
-    if session is None or session.agent not in gateway.settings.console.agents:
+    if session is None or session.agent not in console_users(gateway.settings.console):
         return None  # expired, logged out, or the agent was removed from the configuration
     return session
 

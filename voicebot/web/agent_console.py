@@ -85,7 +85,8 @@ async def login(request: web.Request) -> web.Response:
     remote = request.remote or "?"
     if request.app[THROTTLE].blocked(name, remote):
         return _login_form(request, "Zu viele Fehlversuche. Bitte warten Sie zehn Minuten.", 429)
-    if not await auth.check_login(gateway.settings.console.agents, name, password):
+    users = auth.console_users(gateway.settings.console)
+    if not await auth.check_login(users, name, password):
         request.app[THROTTLE].failed(name, remote)
         log.warning("agent console: failed login for %r from %s", name, remote)
         return _login_form(request, "Anmeldung fehlgeschlagen: Name oder Passwort ist falsch.", 401)

@@ -1,0 +1,1 @@
+"""Insight for the city: daily roll-ups, period comparisons, Problemfelder, forecast, staffing."""
