@@ -10,14 +10,11 @@ import pytest
 from voicebot.errors import ProtocolError
 from voicebot.protocol.sip.dialog import UasPolicy, check_request, check_response
 from voicebot.protocol.sip.headers import (
-    CSeq,
     Headers,
     NameAddr,
     Uri,
     Via,
     canonical_name,
-    parse_cseq,
-    parse_max_forwards,
     parse_name_addr,
     parse_uri,
     parse_via,
@@ -36,6 +33,7 @@ from voicebot.protocol.sip.message import (
     serialize,
     with_received,
 )
+from voicebot.protocol.sip.values import CSeq, parse_cseq, parse_max_forwards
 
 SDP = (
     b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from voicebot.errors import ProtocolError
 from voicebot.protocol.sip import headers as hp
+from voicebot.protocol.sip import values as hv
 from voicebot.protocol.sip.headers import (
     Headers,
     NameAddr,
@@ -101,24 +102,24 @@ def _syntax(request: SipRequest) -> None:
     if uri.headers or uri.is_sip and (uri.param("method") is not None):
         raise ProtocolError("Request-URI must not carry headers or a method parameter", 400)
     request.vias, request.from_addr, request.to_addr  # noqa: B018 - parse for errors
-    hp.parse_call_id(request.call_id)
+    hv.parse_call_id(request.call_id)
     if request.cseq.method != request.method:
         raise ProtocolError(f"CSeq method {request.cseq.method} != {request.method}", 400)
     if (mf := h.get("Max-Forwards")) is not None:
-        hp.parse_max_forwards(mf)
+        hv.parse_max_forwards(mf)
     for value in h.get_all("Contact"):
         hp.parse_contacts(value)
     for name in ("Route", "Record-Route"):
         for value in h.values(name):
             hp.parse_name_addr(value, name)
-    if (date := h.get("Date")) is not None and not hp.is_valid_date(date):
+    if (date := h.get("Date")) is not None and not hv.is_valid_date(date):
         raise ProtocolError(f"Date {date!r} is not an RFC 1123 date in GMT", 400)
     for name in ("Require", "Proxy-Require", "Supported", "Content-Encoding"):
         for value in h.get_all(name):
-            hp.parse_token_list(value, name)
+            hv.parse_token_list(value, name)
     if (ctype := h.get("Content-Type")) is not None:
-        hp.parse_media_type(ctype)
-    hp.accepts(_accept_value(h), "application/sdp")  # raises on a malformed Accept
+        hv.parse_media_type(ctype)
+    hv.accepts(_accept_value(h), "application/sdp")  # raises on a malformed Accept
     if (expires := h.get("Expires")) is not None and not expires.strip().isdigit():
         raise ProtocolError(f"Expires {expires!r} is not a number", 400)
 
@@ -144,7 +145,7 @@ def _semantics(request: SipRequest, policy: UasPolicy) -> Rejection | None:
     """The §8.2.1-§8.2.3 checks on a syntactically valid request."""
     h = request.headers
     mf = h.get("Max-Forwards")
-    if mf is not None and hp.parse_max_forwards(mf) == 0 and policy.max_forwards_zero_status:
+    if mf is not None and hv.parse_max_forwards(mf) == 0 and policy.max_forwards_zero_status:
         return Rejection(policy.max_forwards_zero_status, "Max-Forwards is 0")
     if request.method not in policy.methods:
         allow = policy.capability_headers()[:1]
@@ -154,7 +155,7 @@ def _semantics(request: SipRequest, policy: UasPolicy) -> Rejection | None:
     if hp.parse_uri(request.uri).scheme not in policy.schemes:
         return Rejection(416, f"Request-URI scheme of {request.uri!r} is not supported")
     if request.method not in ("ACK", "CANCEL"):
-        required = [t for v in h.get_all("Require") for t in hp.parse_token_list(v, "Require")]
+        required = [t for v in h.get_all("Require") for t in hv.parse_token_list(v, "Require")]
         unknown = [t for t in required if t.lower() not in policy.extensions]
         if unknown:
             return Rejection(420, "unsupported extension", (("Unsupported", ", ".join(unknown)),))
@@ -166,10 +167,10 @@ def _semantics(request: SipRequest, policy: UasPolicy) -> Rejection | None:
                 415, "unsupported Content-Encoding", (("Accept-Encoding", "identity"),)
             )
         if request.body:
-            ctype = hp.parse_media_type(h.get("Content-Type") or "application/sdp")[0]
+            ctype = hv.parse_media_type(h.get("Content-Type") or "application/sdp")[0]
             if ctype not in policy.content_types:
                 return Rejection(415, f"unsupported body type {ctype}", (("Accept", accept),))
-        if not hp.accepts(_accept_value(h), "application/sdp"):
+        if not hv.accepts(_accept_value(h), "application/sdp"):
             return Rejection(406, "Accept rules out application/sdp", (("Accept", accept),))
     return None
 

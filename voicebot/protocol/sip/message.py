@@ -19,16 +19,14 @@ from typing import TypeAlias
 from voicebot.errors import ProtocolError
 from voicebot.protocol.sip.headers import (
     TOKEN_RE,
-    CSeq,
     Headers,
     NameAddr,
     Via,
     canonical_name,
-    parse_content_length,
-    parse_cseq,
     parse_name_addr,
     parse_via,
 )
+from voicebot.protocol.sip.values import CSeq, parse_content_length, parse_cseq
 
 MAX_MESSAGE_SIZE = 16 * 1024
 SIP_VERSION = "SIP/2.0"
