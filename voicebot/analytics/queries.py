@@ -8,6 +8,7 @@ are the only text read, from the call records still kept, masked by `problems.re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -168,7 +169,8 @@ def forecast(conn: Conn, opts: Options, now: datetime) -> dict[str, Any]:
         method = fc.best_method(errors)
         result["method"][metric] = method
         result["backtest"][metric] = {
-            name: {"mae": e.mae, "wape": e.wape} for name, e in errors.items()
+            name: {"mae": None if math.isnan(e.mae) else e.mae, "wape": e.wape}
+            for name, e in errors.items()
         }
         predicted[metric] = fc.forecast(history, FORECAST_DAYS, opts.forecast_weeks, method)
     handled = sum(float(r["value"]) for r in rows if r["metric"] == "handled")

@@ -17,6 +17,8 @@ from voicebot.transports.twilio_ws import twilio_stream_handler
 from voicebot.web.agent_api import add_handoff_api
 from voicebot.web.agent_auth import agent_auth
 from voicebot.web.agent_console import add_agent_console
+from voicebot.web.analytics_api import add_analytics_api
+from voicebot.web.console_analytics import add_analytics
 from voicebot.web.keys import GATEWAY
 from voicebot.web.requests_api import add_requests_api
 
@@ -85,5 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     add_handoff_api(app)
     add_requests_api(app)
     add_agent_console(app, hours.zone)
+    add_analytics(app)  # after the console (its templates) and the gateway's startup
+    add_analytics_api(app)
     attach_sip(app, settings.sip, gateway.calls)
     return app

@@ -75,6 +75,8 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
     session = request.get(auth.SESSION)
     context.setdefault("agent", session.agent if session else None)
     context.setdefault("csrf_token", session.csrf_token if session else "")
+    roles = auth.roles_of(gateway.settings.console, session.agent) if session else frozenset()
+    context.setdefault("roles", roles)
     context.setdefault("retention_days", gateway.settings.transcript_retention_days)
     context.setdefault("service_hours", gateway.settings.handoff.service_hours)
     html = request.app[TEMPLATES].get_template(name).render(**context)
