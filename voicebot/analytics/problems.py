@@ -107,7 +107,10 @@ def find_problems(
 
 
 # ---- redaction -----------------------------------------------------------------------------
-EMAIL = re.compile(r"[\w.+-]+\s*(?:@|\bat\b)\s*[\w-]+(?:\s*(?:\.|\bpunkt\b)\s*[\w-]+)+", re.I)
+EMAIL = re.compile(
+    r"[\w.+-]+(?:\s+punkt\s+[\w+-]+)*\s*(?:@|\bat\b)\s*[\w-]+(?:\s*(?:\.|\bpunkt\b)\s*[\w-]+)+",
+    re.I,
+)
 IBAN = re.compile(r"\b[A-Z]{2}\s?\d{2}(?:\s?[A-Z0-9]){10,30}\b", re.I)
 PHONE = re.compile(r"(?:\+|\b00)\d[\d\s/().-]{5,}\d|\b0\d{2,5}[\s/.-]?\d[\d\s.-]{3,}\d")
 DIGITS = re.compile(r"\d(?:[\s.-]?\d){3,}")
