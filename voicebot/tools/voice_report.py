@@ -201,6 +201,21 @@ def _language_section(results: Sequence[EngineResult], sentences: Sequence[str])
     return lines
 
 
+def _pace_note(results: Sequence[EngineResult]) -> list[str]:
+    """Which of Pico's paces (the default PICO_PACE, or its own) Whisper understood better."""
+    by_name = {r.name: r for r in results}
+    lang = results[0].language
+    default, own = by_name.get(f"pico-{lang}"), by_name.get(f"pico-{lang}-100")
+    if default is None or own is None:
+        return []
+    better = "the default pace" if default.mean_wer <= own.mean_wer else "Pico's own pace"
+    return [
+        f"  - Pico's pace in {LANGUAGE_NAMES.get(lang, lang)}: WER {default.mean_wer:.2f} at "
+        f"the default pace (PICO_PACE), {own.mean_wer:.2f} at its own pace: {better} is "
+        "understood better."
+    ]
+
+
 def render_report(
     results: Sequence[EngineResult],
     sentences: Mapping[str, Sequence[str]],
@@ -226,6 +241,7 @@ def render_report(
             f"- **{LANGUAGE_NAMES.get(lang, lang)}: {winner.choice}** ({winner.description}): "
             f'{reason}. {setting} should be "{winner.choice}".',
         ]
+        lines += _pace_note([r for r in results if r.language == lang])
     lines += [
         "",
         "Caveats: Whisper base stands in for a caller's ear. It is trained on natural speech, so "
