@@ -57,4 +57,8 @@ def test_too_short_a_history_has_no_backtest() -> None:
     history = fc.History(MONDAY, pattern(2)[:10])
     assert fc.backtest(history, 4) == {}
     assert fc.best_method({}) == "seasonal"
+    clearly = {"seasonal": fc.Error(1.0, 0.3), "naive": fc.Error(0.9, 0.27)}
+    assert fc.best_method(clearly) == "naive"
+    barely = {"seasonal": fc.Error(1.0, 0.3), "naive": fc.Error(0.97, 0.29)}
+    assert fc.best_method(barely) == "seasonal"
     assert history.end == MONDAY + timedelta(days=10)

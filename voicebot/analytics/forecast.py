@@ -8,7 +8,8 @@ The history is one row of 24 hourly counts per local day (NaN for a day without 
 The backtest holds out the last 7 days, fits both on the days before and reports the mean
 absolute error per hour (MAE) and the weighted absolute percentage error
 (WAPE = sum |error| / sum actual, a MAPE that empty night hours cannot blow up). The
-forecast uses whichever method backtests better; the page shows both errors.
+forecast uses the seasonal mean unless the naive forecast backtests clearly better (an MAE
+at least NAIVE_MARGIN lower); the page shows both errors.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy.typing as npt
 Array = npt.NDArray[np.float64]
 HOLDOUT_DAYS = 7
 TREND_LIMITS = (0.8, 1.25)
+NAIVE_MARGIN = 0.05  # the naive forecast must beat the seasonal mean's MAE by 5 %
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,12 @@ def backtest(history: History, weeks: int) -> dict[str, Error]:
 
 
 def best_method(errors: dict[str, Error]) -> str:
-    """The method with the lower backtest MAE (the seasonal mean when there is no backtest)."""
+    """The seasonal mean, unless the naive forecast's backtest MAE is clearly lower."""
     if not errors or any(math.isnan(e.mae) for e in errors.values()):
         return "seasonal"
-    return min(errors, key=lambda name: (errors[name].mae, name != "seasonal"))
+    if errors["naive"].mae < errors["seasonal"].mae * (1 - NAIVE_MARGIN):
+        return "naive"
+    return "seasonal"
 
 
 def forecast(history: History, days: int, weeks: int, method: str) -> Array:

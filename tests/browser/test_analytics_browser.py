@@ -1,0 +1,141 @@
+"""A supervisor opens the analytics and the forecast in a real browser (headless Chromium).
+
+The console is served in-process (real middleware and routes, a SQLite database holding the
+8 synthetic weeks of `tests.unit.analytics_history`, the clock on the Monday after them).
+The supervisor logs in, finds the Sperrmüll jump flagged at the top of the analytics, the
+charts drawn, and on the forecast page the backtest and the staffing table; an agent gets 403.
+Screenshots at 1366x768 go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web
+
+from tests.browser.webdriver import CHROMEDRIVER, CHROMIUM, Browser
+from tests.support import ARTIFACTS, free_port
+from tests.unit.analytics_history import JUMP_TOPIC, NOW, generate, store_history
+from voicebot.config import ConsoleSettings, Settings
+from voicebot.gateway import Gateway
+from voicebot.web.agent_auth import agent_auth, hash_password
+from voicebot.web.agent_console import add_agent_console
+from voicebot.web.analytics_api import add_analytics_api
+from voicebot.web.app import api_auth
+from voicebot.web.console_analytics import CLOCK, add_analytics
+from voicebot.web.keys import GATEWAY
+
+pytestmark = pytest.mark.integration
+WIDTH, HEIGHT = 1366, 768
+USERS = {"anna": "anna-passwort-1", "sina": "sina-passwort-1"}
+
+
+class AnalyticsServer:
+    """The console with the analytics over the synthetic history, on a free port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        console = ConsoleSettings(
+            agents={"anna": hash_password(USERS["anna"])},
+            supervisors={"sina": hash_password(USERS["sina"])},
+        )
+        self.settings = Settings(
+            data_dir=data_dir, api_token="t", console=console, transcript_retention_days=3650
+        )
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _serve(self) -> None:
+        gateway = Gateway(self.settings)
+        app = web.Application(middlewares=[api_auth, agent_auth])
+        app[GATEWAY] = gateway
+        app[CLOCK] = lambda: NOW
+        add_agent_console(app, ZoneInfo("Europe/Berlin"))
+        add_analytics(app)
+        add_analytics_api(app)
+        await gateway.store.open()
+        await store_history(gateway.db, generate(jump=True))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+            await gateway.store.close()
+
+    def __enter__(self) -> AnalyticsServer:
+        self._thread.start()
+        if not self._ready.wait(60):
+            raise RuntimeError("the analytics server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(15)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.skip(
+            f"{', '.join(missing)} missing: install the Debian packages chromium and "
+            "chromium-driver"
+        )
+    session = Browser(WIDTH, HEIGHT)
+    try:
+        yield session
+    finally:
+        session.quit()
+
+
+def log_in(browser: Browser, server: AnalyticsServer, name: str) -> None:
+    browser.get(server.url + "/agent/login")
+    browser.type("#name", name)
+    browser.type("#password", USERS[name])
+    browser.click("#login-submit")
+    browser.wait(lambda: browser.url.endswith("/agent"), message="the queue after login")
+
+
+def test_a_supervisor_reads_the_analytics_and_the_forecast(
+    tmp_path: Path, browser: Browser
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with AnalyticsServer(tmp_path) as server:
+        log_in(browser, server, "anna")
+        assert not browser.find_all("#nav-analytics"), "an agent sees only the queue"
+        browser.get(server.url + "/agent/analytics")
+        assert "vorbehalten" in browser.text("body")
+        browser.get(server.url + "/agent")
+        browser.click('form[action="/agent/logout"] button')
+        browser.wait(lambda: browser.url.endswith("/agent/login"), message="logged out")
+
+        log_in(browser, server, "sina")
+        browser.click("#nav-analytics")
+        browser.wait(lambda: browser.find_all("#totals"), message="the analytics page")
+        problems = browser.text("#problems")
+        assert "Sperrmüll-Anmeldung" in problems and "[Telefon]" in problems
+        assert browser.find_all(f'li.problem[data-topic="{JUMP_TOPIC}"]')
+        assert len(browser.find_all("svg.chart")) == 3
+        width = browser.run("return document.documentElement.scrollWidth")
+        assert width <= WIDTH, "no horizontal scrolling at 1366 px"
+        browser.screenshot(ARTIFACTS / "analytics.png")
+
+        browser.click("#nav-forecast")
+        browser.wait(lambda: browser.find_all("#staffing"), message="the forecast page")
+        assert "verwendet" in browser.text("#backtest")
+        assert "Erlang C" in browser.text("#staffing-basis")
+        assert len(browser.find_all("#staffing tbody tr")) == 14
+        browser.screenshot(ARTIFACTS / "forecast.png")
