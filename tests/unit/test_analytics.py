@@ -243,3 +243,22 @@ def test_a_normal_last_week_flags_nothing(tmp_path: Path) -> None:
         assert bad.status == 400 and "Beginn" in (await bad.json())["error"]
 
     run_app(tmp_path / "voicebot.db", history, scenario)
+
+
+def test_the_app_rolls_up_at_start(tmp_path: Path) -> None:
+    history = generate(jump=False)
+
+    async def scenario(_: Client, gateway: Gateway) -> None:
+        async def rolled() -> int:
+            row = await gateway.db.run(
+                lambda c: c.one("SELECT COUNT(*) AS n FROM analytics_rolled_days WHERE calls > 0")
+            )
+            return int(row["n"]) if row else 0
+
+        for _ in range(500):  # the task started with the app; wait for its first pass
+            if await rolled() > 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await rolled() == len({c.start.date() for c in history.calls})
+
+    run_app(tmp_path / "voicebot.db", history, scenario)
