@@ -69,6 +69,7 @@ class VadSettings:
     # after this much silence ASR starts speculatively (0: off); kept if no speech follows
     speculative_silence_ms: int = 192
     long_end_silence_ms: int = 1200  # when the dialogue expects a long answer (address, list)
+    yes_no_end_silence_ms: int = 400  # after a yes/no question: a "ja" is answered sooner
     min_speech_ms: int = 250  # shorter sounds (clicks, coughs) are not utterances; onset to end
     barge_in_min_ms: int = 300  # caller speech this long stops the bot's playback
     pre_speech_ms: int = 300  # silence put before the speech onset for Whisper

@@ -195,13 +195,18 @@ class FakeSegmenter:
         self.leftover: Utterance | None = None
         self.in_speech = False
         self.speech_end_ms = 0
-        self.long_answer: list[bool] = []
+        self.answers: list[str] = []  # each end-of-turn switch, in order
+        self.held: list[bool] = []  # the keypad hold of each push
         self.threads: set[str] = set()
         self.flushed = False
 
-    def expect_long_answer(self, long: bool) -> None:
+    def expect_answer(self, answer: str) -> None:
         self.threads.add(threading.current_thread().name)
-        self.long_answer.append(long)
+        self.answers.append(answer)
+
+    def hold_end_of_turn(self, hold: bool) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.held.append(hold)
 
     def push(self, audio: Pcm16) -> list[VadEvent]:
         self.threads.add(threading.current_thread().name)
@@ -229,8 +234,8 @@ class FakeHandoff:
     def hours_de(self) -> str:
         return "Montag bis Freitag"
 
-    def target_for(self, department: str) -> str:
-        return f"sip:{department}@pbx"
+    def target_for(self, department: str, catalogue_target: str | None = None) -> str:
+        return catalogue_target or f"sip:{department}@pbx"
 
     async def create(
         self,
@@ -241,10 +246,11 @@ class FakeHandoff:
         reason: str | None,
         *,
         callback_requested: bool = False,
+        target: str | None = None,
     ) -> Any:
-        self.created.append({"department": department, "reason": reason})
+        self.created.append({"department": department, "reason": reason, "target": target})
         kind = "callback" if callback_requested else self.kind
-        target = self.target_for(department or "default") if kind == "transfer" else None
+        target = self.target_for(department or "default", target) if kind == "transfer" else None
         return _Handoff("H7K2", department or "default", kind, target)
 
     def announcement(self, handoff: Any, language: str) -> tuple[str, str]:

@@ -52,6 +52,7 @@ async def create(
     department: str | None = "buergerbuero",
     reason: str = "caller_request",
     callback_requested: bool = False,
+    target: str | None = None,
 ) -> tuple[Handoff, HandoffService, Hub]:
     db = Database(settings.data_dir / "voicebot.db")
     calls = CallStore(db)
@@ -83,6 +84,7 @@ async def create(
                 reason,
                 when,
                 callback_requested=callback_requested,
+                target=target,
             )
             assert (await events.get())["handoff_id"] == handoff.handoff_id
     await calls.close()
@@ -112,6 +114,23 @@ def test_unknown_and_default_departments_go_to_the_default_queue(tmp_path: Path)
     assert handoff.target == "sip:buergerbuero@pbx.local"
     handoff, _, _ = asyncio.run(create(settings, TUESDAY_10, department="kfz"))
     assert handoff.department == "kfz" and handoff.target == "sip:zentrale@pbx.local"
+
+
+def test_the_catalogue_target_comes_first_then_the_configured_targets_then_the_default(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        tmp_path, targets={"buergerbuero": "sip:bb@pbx.local", "queue-sta": "sip:q7@pbx.local"}
+    )
+    uri = "sip:standesamt@pbx.leverkusen.local"
+    handoff, service, _ = asyncio.run(
+        create(settings, TUESDAY_10, department="standesamt", target=uri)
+    )
+    assert handoff.department == "standesamt" and handoff.target == uri
+    assert service.target_for("standesamt", "queue-sta") == "sip:q7@pbx.local"  # a queue name
+    assert service.target_for("buergerbuero", "unknown-queue") == "sip:bb@pbx.local"
+    assert service.target_for("buergerbuero", None) == "sip:bb@pbx.local"
+    assert service.target_for("standesamt", None) == "sip:zentrale@pbx.local"
 
 
 def test_outside_service_hours_a_callback_request_is_stored(tmp_path: Path) -> None:

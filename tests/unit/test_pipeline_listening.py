@@ -89,14 +89,14 @@ def test_events_and_state_come_from_the_vad_thread() -> None:
 
     async def scenario() -> None:
         listener = Listener(seg, pool)
-        listener.expect_long_answer(False)
-        listener.expect_long_answer(True)  # only the latest switch matters
-        assert seg.long_answer == []  # applied with the next audio, on the VAD thread
-        assert await listener.push(AUDIO) == [SpeechStarted(0)]
+        listener.expect_answer("yes_no")
+        listener.expect_answer("long")  # only the latest switch matters
+        assert seg.answers == []  # applied with the next audio, on the VAD thread
+        assert await listener.push(AUDIO, typing=True) == [SpeechStarted(0)]
         assert (listener.in_speech, listener.speech_end_ms) == (True, 640)
         assert await listener.push(np.zeros(0, dtype=np.int16)) == []
 
     asyncio.run(scenario())
     pool.shutdown()
-    assert seg.long_answer == [True] and seg.pushes == 1
+    assert seg.answers == ["long"] and seg.held == [True] and seg.pushes == 1
     assert seg.threads and all(name.startswith("vad") for name in seg.threads)

@@ -327,7 +327,7 @@ def test_voice_directives_apply_to_the_answer_that_carries_them() -> None:
         await greeted(session, f)
         assert session.language == "en"
         await say(session, f)
-        await until(lambda: f.segmenter.long_answer == [True])
+        await until(lambda: f.segmenter.answers == ["long"])
 
     run_call(fakes, script)
     assert fakes.tts.said == [("What is your address?", "en", 1.25)]

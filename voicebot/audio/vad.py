@@ -2,7 +2,10 @@
 
 The segmenter sees 16 kHz PCM in any chunk size, scores 32 ms windows and turns them into
 events: `SpeechStarted` once enough voiced audio has accumulated (the barge-in trigger) and
-`Utterance` once the caller has been silent for the configured end-of-turn time.
+`Utterance` once the caller has been silent for the end-of-turn time. That time follows the
+answer the dialogue expects (`expect_answer`): longer for an address, a name or an e-mail
+address, shorter for a yes or no; and it stands still while the caller types digits
+(`hold_end_of_turn`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +29,7 @@ CONTEXT = 64  # samples of the previous window the v6 model expects in front
 WINDOW_MS = WINDOW * 1000 // SAMPLE_RATE
 DIGITAL_SILENCE = 2 / 32768  # peak below two LSBs: nothing but quantisation noise
 RESET_AFTER_WINDOWS = 32  # about a second of digital silence
+Answer = Literal["normal", "long", "yes_no"]  # what the dialogue expects the caller to say
 
 
 def bundled_vad_model_path() -> Path:
@@ -167,16 +172,24 @@ class Segmenter:
         self._last_voiced_end_ms = 0
         self._voiced_ms = 0
         self._silence_ms = 0
+        self._end_held = False  # the caller is typing digits: silence does not end the turn
 
     @property
     def in_speech(self) -> bool:
         """Whether an utterance is being collected."""
         return self._in_speech
 
-    def expect_long_answer(self, long: bool) -> None:
-        """Uses the longer end-of-turn silence while the dialogue expects e.g. an address."""
+    def expect_answer(self, answer: Answer) -> None:
+        """The end-of-turn silence for the next answer: long (an address, a name, an e-mail
+        address, free text), yes_no (short, a "ja" needs no long wait), or normal."""
         s = self._settings
-        self.end_silence_ms = s.long_end_silence_ms if long else s.end_silence_ms
+        silences = {"long": s.long_end_silence_ms, "yes_no": s.yes_no_end_silence_ms}
+        self.end_silence_ms = silences.get(answer, s.end_silence_ms)
+
+    def hold_end_of_turn(self, hold: bool) -> None:
+        """While held (keypad entry in progress) silence is not counted: the end-of-turn timer
+        pauses and goes on from where it stood once released."""
+        self._end_held = hold
 
     def push(self, pcm: Pcm16) -> list[VadEvent]:
         """Feeds audio; returns the events it completed."""
@@ -213,13 +226,16 @@ class Segmenter:
             self._voiced_ms += WINDOW_MS if voiced else 0
             self._silence_ms = 0
             self._last_voiced_end_ms = self._clock_ms
-        else:
+        elif not self._end_held:
             self._silence_ms += WINDOW_MS
         if not self._started_sent and self._voiced_ms >= s.barge_in_min_ms:
             self._started_sent = True
             return SpeechStarted(self._start_ms)
-        too_long = self._clock_ms - self._start_ms >= s.max_utterance_s * 1000
-        if self._silence_ms >= self.end_silence_ms or too_long:
+        if self._clock_ms - self._start_ms >= s.max_utterance_s * 1000:
+            return self._finish(complete=True)
+        if self._end_held:
+            return None  # the timer stands still (and no speculative pause either)
+        if self._silence_ms >= self.end_silence_ms:
             return self._finish(complete=True)
         if 0 < s.speculative_silence_ms < self.end_silence_ms and (
             self._silence_ms == s.speculative_silence_ms // WINDOW_MS * WINDOW_MS

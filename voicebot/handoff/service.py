@@ -1,8 +1,10 @@
 """Creating handoffs for calls, the transfer hook, and the agents' accept/close actions.
 
 A handoff is created when Rasa sends `custom.handoff` or a fault forces one. Within service
-hours the call is transferred to the department's target; outside them the caller is told
-that nobody is available and a callback request (same record, kind "callback") is stored.
+hours the call is transferred to the department's target: the office's transfer target from
+the catalogue (which Rasa sends with the department), else the configured `[handoff] targets`,
+else the default target. Outside them the caller is told that nobody is available and a
+callback request (same record, kind "callback") is stored.
 """
 
 from __future__ import annotations
@@ -119,9 +121,19 @@ class HandoffService:
         """The service hours for speech: "montags bis freitags von 8 Uhr bis 18 Uhr"."""
         return self.hours.describe_de()
 
-    def target_for(self, department: str) -> str:
-        """The transfer URI of a department's queue, else the default queue."""
-        return self.settings.handoff.targets.get(department) or self.settings.handoff.default_target
+    def target_for(self, department: str, catalogue_target: str | None = None) -> str:
+        """Where a department's calls go: the catalogue's target (a SIP URI as it is, a queue
+        name through `targets`), else the department's configured target, else the default."""
+        targets = self.settings.handoff.targets
+        if catalogue_target:
+            if catalogue_target.startswith(("sip:", "sips:", "tel:")):
+                return catalogue_target
+            if catalogue_target in targets:
+                return targets[catalogue_target]
+            log.warning(
+                "handoff target %r is neither a URI nor a configured queue", catalogue_target
+            )
+        return targets.get(department) or self.settings.handoff.default_target
 
     async def create(
         self,
@@ -133,11 +145,13 @@ class HandoffService:
         now: datetime | None = None,
         *,
         callback_requested: bool = False,
+        target: str | None = None,
     ) -> Handoff:
         """Reads the transcript and the tracker, stores the handoff, notifies console and CRM.
 
         Outside the service hours, or when the caller asked for a callback (the callback
         form), it is a callback request with the number from the tracker (else the caller's).
+        `target`: the office's transfer target from the catalogue (see `target_for`).
         """
         now = now or datetime.now(timezone.utc)
         tracker, call = await asyncio.gather(self._tracker(call_id), self._calls.get_call(call_id))
@@ -168,7 +182,7 @@ class HandoffService:
             callback_number=None
             if open_now
             else (str(slots.get("callback_number") or "") or caller),
-            target=self.target_for(dept) if open_now else None,
+            target=self.target_for(dept, target) if open_now else None,
             last_intent=last_intent,
             last_intent_confidence=round(confidence, 3) if confidence is not None else None,
             slots=slots,

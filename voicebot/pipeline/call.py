@@ -152,7 +152,8 @@ class CallSession:
         """Caller audio at the sink's rate; VAD runs in its own thread, in order."""
         if self._finished:
             return
-        events = await self._listener.push(self._to_16k.process(pcm))
+        # while the caller keys digits, a pause in their speech does not end the utterance
+        events = await self._listener.push(self._to_16k.process(pcm), self._dtmf.collecting)
         if self._finished:
             return
         for event in events:

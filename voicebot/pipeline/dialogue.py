@@ -1,7 +1,8 @@
 """One dialogue step: an input of the call (start, utterance, keys, silence) answered by the bot.
 
 The caller's input goes to Rasa with the call's metadata; every message of the answer is spoken
-in turn, and its directives (handoff, hangup, long answer, speech rate, language) are acted on.
+in turn, and its directives (handoff, hangup, the answer expected next, speech rate, language,
+sentences the caller cannot interrupt) are acted on.
 A slow Rasa is covered by a short filler prompt; any failure becomes an apology and a handoff
 to a person, never dead air.
 """
@@ -20,7 +21,7 @@ from voicebot.audio.vad import Utterance
 from voicebot.config import Settings
 from voicebot.errors import VoicebotError
 from voicebot.handoff.service import HandoffService
-from voicebot.pipeline.directives import Directives, Outcome, Voice, parse_directives
+from voicebot.pipeline.directives import Directives, Outcome, Voice, paired
 from voicebot.pipeline.listening import Listener
 from voicebot.pipeline.no_input import NoInput, NoInputPolicy
 from voicebot.pipeline.playback import Playback, Spoken
@@ -122,7 +123,9 @@ class Dialogue:
             reason = "internal_failed"
         self.outcome = Outcome("handoff", "default", reason)
         with contextlib.suppress(VoicebotError, ConnectionError):
-            await self._playback.prompt("fault_at_start" if at_start else "fault", self._lang)
+            # at the start it carries the AI disclosure: the caller cannot talk it away
+            name = "fault_at_start" if at_start else "fault"
+            await self._playback.prompt(name, self._lang, barge_in=not at_start)
 
     async def _reprompt_or_end(self) -> None:
         """Asks whether the caller is still there and repeats the question; after the last
@@ -182,15 +185,15 @@ class Dialogue:
         tracker = asyncio.create_task(self._rasa.tracker(self._id))
         if turn is not None:
             turn.dialogue_ms = round((replied - started) * 1000, 1)
-        self._listener.expect_long_answer(False)
-        directives = [parse_directives(m.custom) for m in replies]
-        for d in directives:
+        self._listener.expect_answer("normal")
+        messages = paired(replies)
+        for _, d in messages:
             self._apply_voice(d)  # before the answer that carries it is spoken
         said = [m.text for m in replies if m.text]
         if said:
             self._last_message = said[-1]
         try:
-            first_audio = await self._speak_all(replies, directives)
+            first_audio = await self._speak_all(messages)
         except BaseException:
             tracker.cancel()
             raise
@@ -208,14 +211,12 @@ class Dialogue:
             log.warning("call %s: tracker not read: %s", self._id, exc)
         await self._recorder.write(turn)
 
-    async def _speak_all(
-        self, replies: list[BotMessage], directives: list[Directives]
-    ) -> float | None:
+    async def _speak_all(self, messages: list[tuple[BotMessage, Directives]]) -> float | None:
         """Speaks the messages in order, acting on each one's directives once it is spoken;
         a barge-in drops the rest. Returns when the first audio left (perf_counter)."""
         first_audio: float | None = None
-        for message, d in zip(replies, directives, strict=True):
-            spoken = await self._speak(message)
+        for message, d in messages:
+            spoken = await self._speak(message, d.uninterruptible)
             if first_audio is None:
                 first_audio = spoken.first_audio
             self._apply(d)
@@ -239,19 +240,23 @@ class Dialogue:
             self._filler_was_last = played
         return replies
 
-    async def _speak(self, message: BotMessage) -> Spoken:
-        """Speaks one bot message (nothing to play without text)."""
+    async def _speak(self, message: BotMessage, uninterruptible: int = 0) -> Spoken:
+        """Speaks one bot message (nothing to play without text); its first `uninterruptible`
+        sentences play to the end whatever the caller does (the AI disclosure)."""
         if not message.text:
             return Spoken()
-        return await self._playback.say(message.text, self._lang, self.voice.length_scale)
+        return await self._playback.say(
+            message.text, self._lang, self.voice.length_scale, uninterruptible
+        )
 
     def _apply(self, d: Directives) -> None:
-        """Acts on a spoken message's directives: how the call ends, a long answer expected."""
+        """Acts on a spoken message's directives: how the call ends, the answer expected next
+        (the end-of-turn silence; the last message that names one decides)."""
         outcome = Outcome.of(d)
         if outcome is not None:
             self.outcome = outcome
-        if d.expect_long:
-            self._listener.expect_long_answer(True)
+        if d.expect is not None:
+            self._listener.expect_answer(d.expect)
 
     def _apply_voice(self, d: Directives) -> None:
         """Directives that change how the rest of the call sounds: speech rate and language."""

@@ -31,6 +31,7 @@ async def hand_off(
             outcome.department,
             outcome.handoff_reason,
             callback_requested=outcome.handoff_kind == "callback",
+            target=outcome.handoff_target,
         )
     except Exception as exc:  # noqa: BLE001 - the caller is still handed over
         log.error("call %s: the handoff was not stored: %s", call.call_id, exc)
@@ -41,7 +42,7 @@ async def hand_off(
     if handoff.kind == "callback":
         outcome.reason = "callback"  # nobody to transfer to: the platform just hangs up
         return
-    target = handoff.target or service.target_for(handoff.department)
+    target = handoff.target or service.target_for(handoff.department, outcome.handoff_target)
     if not await sink.transfer(target, handoff.handoff_id):
         await service.transfer_failed(handoff)
         text = service.transfer_failed_prompt(voice.language)

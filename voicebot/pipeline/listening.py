@@ -2,9 +2,10 @@
 
 Silero scoring is inference, so the segmenter runs off the event loop. Its state must then be
 touched by one thread at a time: pushing audio, flushing the last utterance when the call ends,
-and switching to the long end-of-turn silence all go through this runner, one job after the
-other. After `flush()` the stream is over and further audio is ignored. The loop reads the
-segmenter's state only from the snapshot each job returns.
+switching the end-of-turn silence to the answer the dialogue expects, and holding it while the
+caller types digits all go through this runner, one job after the other. After `flush()` the
+stream is over and further audio is ignored. The loop reads the segmenter's state only from the
+snapshot each job returns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from concurrent.futures import Executor
 from typing import Any, Protocol, TypeVar
 
 from voicebot.audio.resample import Pcm16
-from voicebot.audio.vad import Utterance, VadEvent
+from voicebot.audio.vad import Answer, Utterance, VadEvent
 
 T = TypeVar("T")
 
@@ -33,8 +34,11 @@ class SegmenterLike(Protocol):
         """Stream time just after the last voiced window."""
         ...
 
-    def expect_long_answer(self, long: bool) -> None:
-        """Uses the longer end-of-turn silence (or the normal one again)."""
+    def expect_answer(self, answer: Answer) -> None:
+        """The end-of-turn silence for the answer expected next (long, yes_no, normal)."""
+
+    def hold_end_of_turn(self, hold: bool) -> None:
+        """Pauses the end-of-turn timer (keypad entry in progress) or lets it run again."""
 
     def push(self, pcm: Pcm16) -> list[VadEvent]:
         """Feeds 16 kHz audio; returns the events it completed."""
@@ -59,7 +63,7 @@ class Listener:
         self._executor = executor
         self._lock = asyncio.Lock()
         self._running: asyncio.Future[Any] | None = None  # the job on the VAD thread
-        self._long_answer: bool | None = None  # to apply with the next push
+        self._answer: Answer | None = None  # to apply with the next push
         self._closed = False
         self.in_speech = False  # as of the last job
         self.speech_end_ms = 0  # as of the last job
@@ -69,20 +73,21 @@ class Listener:
         """Whether the stream has been flushed (the call is over)."""
         return self._closed
 
-    def expect_long_answer(self, long: bool) -> None:
+    def expect_answer(self, answer: Answer) -> None:
         """Switches the end-of-turn silence from the next audio on."""
-        self._long_answer = long
+        self._answer = answer
 
-    async def push(self, audio: Pcm16) -> list[VadEvent]:
-        """Scores 16 kHz audio; the events it completed (none once the stream is over)."""
+    async def push(self, audio: Pcm16, typing: bool = False) -> list[VadEvent]:
+        """Scores 16 kHz audio; the events it completed (none once the stream is over).
+        `typing`: the caller is keying digits, so silence does not end the utterance."""
         if self._closed or len(audio) == 0:
             return []
         async with self._lock:
             if self._closed:
                 return []
-            long, self._long_answer = self._long_answer, None
+            answer, self._answer = self._answer, None
             events, self.in_speech, self.speech_end_ms = await self._run(
-                self._push_job, audio, long
+                self._push_job, audio, answer, typing
             )
             return events
 
@@ -107,10 +112,14 @@ class Listener:
         future.add_done_callback(_retrieve)
         return await asyncio.shield(future)  # cancelled or not, `_running` ends with the job
 
-    def _push_job(self, audio: Pcm16, long: bool | None) -> tuple[list[VadEvent], bool, int]:
-        """VAD thread: applies a pending end-of-turn switch, pushes, snapshots the state."""
+    def _push_job(
+        self, audio: Pcm16, answer: Answer | None, typing: bool
+    ) -> tuple[list[VadEvent], bool, int]:
+        """VAD thread: applies a pending end-of-turn switch and the keypad hold, pushes,
+        snapshots the state."""
         seg = self._segmenter
-        if long is not None:
-            seg.expect_long_answer(long)
+        if answer is not None:
+            seg.expect_answer(answer)
+        seg.hold_end_of_turn(typing)
         events = seg.push(audio)
         return events, seg.in_speech, seg.speech_end_ms

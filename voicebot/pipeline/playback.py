@@ -4,6 +4,10 @@ Every piece of bot audio (a TTS answer, a fixed prompt, the closing handoff mess
 turn. While it plays with barge-in, `barge_in()` (caller speech or a key) stops it at the next
 frame; the far end is then asked to drop what it has buffered, otherwise the turn ends with a
 mark. Either way the bot turn is written with its times and whether it was cut off.
+
+A message may begin with sentences the caller cannot interrupt (the AI disclosure of the
+greeting, EU AI Act Art. 50): they always play to the end, followed by the mark
+`turn-<n>-held`; a barge-in during them stops the message right after them.
 """
 
 from __future__ import annotations
@@ -20,9 +24,14 @@ from voicebot.errors import VoicebotError
 from voicebot.pipeline.playout import MediaSink, Pacer, frames
 from voicebot.pipeline.prompts import Prompts
 from voicebot.pipeline.turns import TurnRecorder
+from voicebot.services.tts import split_sentences
 from voicebot.store.calls import TurnRecord, utc_now
 
 log = logging.getLogger(__name__)
+
+
+# A piece of one bot turn: its audio chunks and whether barge-in may stop it.
+Part = tuple[AsyncIterator[Pcm16], bool]
 
 
 class Speaker(Protocol):
@@ -59,31 +68,46 @@ class Playback:
         self._tts = tts
         self._prompts = prompts
         self._interrupt = asyncio.Event()
-        self._speaking = False  # playing audio that the caller may interrupt
+        self._speaking = False  # playing audio that the caller may interrupt (now or soon)
 
     @property
     def speaking(self) -> bool:
-        """Whether interruptible bot audio is playing."""
+        """Whether bot audio is playing that barge-in stops (at once, or after the sentences
+        the caller cannot interrupt)."""
         return self._speaking
 
     def barge_in(self) -> bool:
-        """The caller spoke or pressed a key: stops interruptible playback; True if it did."""
+        """The caller spoke or pressed a key: stops interruptible playback (after its
+        uninterruptible sentences); True if it will."""
         if not self._speaking:
             return False
         self._interrupt.set()
         return True
 
-    async def say(self, text: str, language: str, length_scale: float) -> Spoken:
-        """Speaks a bot message sentence by sentence, as one bot turn; interruptible."""
+    async def say(
+        self, text: str, language: str, length_scale: float, uninterruptible: int = 0
+    ) -> Spoken:
+        """Speaks a bot message sentence by sentence, as one bot turn; interruptible after its
+        first `uninterruptible` sentences."""
         turn = self._recorder.new("bot", text)
-        chunks = self._tts.stream(text, language, self._sink.sample_rate, length_scale)
-        return await self.play(chunks, turn)
+        rate = self._sink.sample_rate
+        sentences = split_sentences(text) if uninterruptible > 0 else []
+        if not sentences:
+            return await self.play(self._tts.stream(text, language, rate, length_scale), turn)
+        held, rest = sentences[:uninterruptible], sentences[uninterruptible:]
+        parts: list[Part] = [
+            (self._tts.stream(" ".join(held), language, rate, length_scale), False)
+        ]
+        if rest:  # synthesised only once the held sentences are out
+            parts.append((self._tts.stream(" ".join(rest), language, rate, length_scale), True))
+        return await self._play(parts, turn)
 
-    async def prompt(self, name: str, language: str) -> Spoken:
-        """Plays one of the pre-synthesised prompts, as one bot turn; interruptible."""
+    async def prompt(self, name: str, language: str, barge_in: bool = True) -> Spoken:
+        """Plays one of the pre-synthesised prompts, as one bot turn; interruptible unless
+        `barge_in` is False."""
         turn = self._recorder.new("bot", self._prompts.text(name, language))
         audio = self._prompts.get(name, language, self._sink.sample_rate)
-        return await self.play(one_chunk(audio), turn)
+        return await self.play(one_chunk(audio), turn, barge_in)
 
     async def say_to_the_end(
         self, text: str, spoken: str, language: str, length_scale: float
@@ -104,25 +128,25 @@ class Playback:
     ) -> Spoken:
         """Paces audio chunks to the sink, stopping on barge-in (unless `barge_in` is False);
         then writes the bot turn."""
+        return await self._play([(chunks, barge_in)], turn)
+
+    async def _play(self, parts: list[Part], turn: TurnRecord) -> Spoken:
+        """Plays the parts of one turn in order: an uninterruptible part to its end (then the
+        `-held` mark), an interruptible one until barge-in; then writes the bot turn."""
         spoken = Spoken()
         pacer = Pacer()
-        rate = self._sink.sample_rate
         self._interrupt.clear()
-        self._speaking = barge_in
+        self._speaking = any(interruptible for _, interruptible in parts)
         try:
-            async for chunk in chunks:
-                for frame in frames(chunk, rate):
-                    if barge_in and self._interrupt.is_set():
-                        spoken.interrupted = True
-                        break
-                    await pacer.wait()
-                    if spoken.first_audio is None:
-                        spoken.first_audio = time.perf_counter()
-                        turn.started_at = utc_now()
-                    await self._sink.send_audio(frame)
+            for n, (chunks, interruptible) in enumerate(parts):
+                if interruptible and self._interrupt.is_set():
+                    spoken.interrupted = True  # the caller spoke during the held part
+                    break
+                await self._send(chunks, interruptible, pacer, spoken, turn)
                 if spoken.interrupted:
                     break
-                pacer.reset()
+                if not interruptible and n < len(parts) - 1:
+                    await self._sink.send_mark(f"turn-{turn.seq}-held")
         finally:
             self._speaking = False
             turn.ended_at = utc_now()
@@ -133,3 +157,26 @@ class Playback:
             await self._sink.send_mark(f"turn-{turn.seq}")
         await self._recorder.write(turn)
         return spoken
+
+    async def _send(
+        self,
+        chunks: AsyncIterator[Pcm16],
+        interruptible: bool,
+        pacer: Pacer,
+        spoken: Spoken,
+        turn: TurnRecord,
+    ) -> None:
+        """Paces one part's chunks to the sink frame by frame; an interruptible part stops at
+        the first frame after a barge-in (`spoken.interrupted`)."""
+        rate = self._sink.sample_rate
+        async for chunk in chunks:
+            for frame in frames(chunk, rate):
+                if interruptible and self._interrupt.is_set():
+                    spoken.interrupted = True
+                    return
+                await pacer.wait()
+                if spoken.first_audio is None:
+                    spoken.first_audio = time.perf_counter()
+                    turn.started_at = utc_now()
+                await self._sink.send_audio(frame)
+            pacer.reset()
