@@ -28,7 +28,7 @@ def vad() -> SileroVad:
 
 def derived(name: str) -> dict[str, Any]:
     manifest = yaml.safe_load((FIXTURES / "manifest.yml").read_text(encoding="utf-8"))
-    (entry,) = [c for c in manifest["dialogue_derived_clips"] if c["file"] == name]
+    (entry,) = [c for c in manifest["dialogue_test_clips"] if c["file"] == name]
     return dict(entry)
 
 
