@@ -2,8 +2,10 @@
 
 The console is served in-process (real middleware and routes, a SQLite database holding the
 8 synthetic weeks of `tests.unit.analytics_history`, the clock on the Monday after them).
-The supervisor logs in, finds the Sperrmüll jump flagged at the top of the analytics, the
-charts drawn, and on the forecast page the backtest and the staffing table; an agent gets 403.
+An agent gets 403 for the analytics and, from a handoff's page, finds the passport's facts in
+the catalogue (agent assist). The supervisor logs in, finds the Sperrmüll jump flagged at the
+top of the analytics, the charts drawn, and on the forecast page the backtest and the
+staffing table.
 Screenshots at 1366x768 go to test-artifacts/.
 """
 
@@ -19,15 +21,17 @@ import pytest
 from aiohttp import web
 
 from tests.browser.webdriver import CHROMEDRIVER, CHROMIUM, Browser
-from tests.support import ARTIFACTS, free_port
+from tests.support import ARTIFACTS, ROOT, free_port
 from tests.unit.analytics_history import JUMP_TOPIC, NOW, generate, store_history
-from voicebot.config import ConsoleSettings, Settings
+from voicebot.config import ConsoleSettings, RasaSettings, Settings
 from voicebot.gateway import Gateway
+from voicebot.store.handoffs import Handoff
 from voicebot.web.agent_auth import agent_auth, hash_password
 from voicebot.web.agent_console import add_agent_console
 from voicebot.web.analytics_api import add_analytics_api
 from voicebot.web.app import api_auth
 from voicebot.web.console_analytics import CLOCK, add_analytics
+from voicebot.web.console_assist import add_assist
 from voicebot.web.keys import GATEWAY
 
 pytestmark = pytest.mark.integration
@@ -46,7 +50,11 @@ class AnalyticsServer:
             supervisors={"sina": hash_password(USERS["sina"])},
         )
         self.settings = Settings(
-            data_dir=data_dir, api_token="t", console=console, transcript_retention_days=3650
+            data_dir=data_dir,
+            api_token="t",
+            console=console,
+            transcript_retention_days=3650,
+            rasa=RasaSettings(project_dir=ROOT / "rasa_project"),
         )
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -61,8 +69,14 @@ class AnalyticsServer:
         add_agent_console(app, ZoneInfo("Europe/Berlin"))
         add_analytics(app)
         add_analytics_api(app)
+        add_assist(app)
         await gateway.store.open()
         await store_history(gateway.db, generate(jump=True))
+        at = NOW.isoformat()
+        await gateway.handoff_store.insert(
+            Handoff("K7M42X", "CA1", "transfer", "open", at, at, "de", "caller_request",
+                    "buergerbuero", "Reisepass", "Reisepass: „Was kostet ein Pass?“")
+        )  # fmt: skip
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", self.port).start()
@@ -118,6 +132,18 @@ def test_a_supervisor_reads_the_analytics_and_the_forecast(
         assert not browser.find_all("#nav-analytics"), "an agent sees only the queue"
         browser.get(server.url + "/agent/analytics")
         assert "vorbehalten" in browser.text("body")
+
+        # agent assist: from a handoff's page, the agent finds the passport's facts
+        browser.get(server.url + "/agent/handoffs/K7M42X")
+        browser.type("#assist-q", "reisepass")
+        browser.click("#assist-submit")
+        browser.wait(lambda: browser.find_all("#assist-services"), message="the assist page")
+        facts = browser.text('[data-service="reisepass"]')
+        assert "Reisepass" in facts and "Unterlagen" in facts and "Bürgerbüro" in facts
+        browser.screenshot(ARTIFACTS / "agent-assist.png")
+        browser.click("#back-to-handoff")
+        browser.wait(lambda: browser.url.endswith("/agent/handoffs/K7M42X"), message="back")
+
         browser.get(server.url + "/agent")
         browser.click('form[action="/agent/logout"] button')
         browser.wait(lambda: browser.url.endswith("/agent/login"), message="logged out")

@@ -19,6 +19,7 @@ from voicebot.web.agent_auth import agent_auth
 from voicebot.web.agent_console import add_agent_console
 from voicebot.web.analytics_api import add_analytics_api
 from voicebot.web.console_analytics import add_analytics
+from voicebot.web.console_assist import add_assist
 from voicebot.web.keys import GATEWAY
 from voicebot.web.requests_api import add_requests_api
 
@@ -89,5 +90,6 @@ def create_app(settings: Settings) -> web.Application:
     add_agent_console(app, hours.zone)
     add_analytics(app)  # after the console (its templates) and the gateway's startup
     add_analytics_api(app)
+    add_assist(app)
     attach_sip(app, settings.sip, gateway.calls)
     return app
