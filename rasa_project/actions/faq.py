@@ -36,6 +36,7 @@ from .catalogue import (
     say_summary,
 )
 from .language import answer_language, language_events
+from .routing import OFFICE_SLOT
 from .services import SERVICE_SLOT, catalogue, named_office, resolve_service
 
 DEFAULT_OFFICE = "buergerbuero"  # opening hours when the caller names no office or service
@@ -154,7 +155,8 @@ class ActionAnswerService(Action):
         office = named_office(text) if question in OFFICE_QUESTIONS else None
         if office is not None:
             say(answer_office(question, office, language))
-            return [*events, SlotSet(RESULT_SLOT, "answered"), *switched]
+            answered = [SlotSet(OFFICE_SLOT, office.id), SlotSet(RESULT_SLOT, "answered")]
+            return [*events, *answered, *switched]
 
         # DTMF 1 and "inform_service" refer to this message only, not to earlier topics
         service = resolve_service(tracker, use_context=intent not in ("dtmf", "inform_service"))
@@ -187,5 +189,10 @@ class ActionAnswerService(Action):
         # a named form is offered by e-mail (the form delivery speaks German only)
         offer = question == "form" and service.form is not None and language == "de"
         result = "form_named" if offer else "answered"
-        answered = [SlotSet(SERVICE_SLOT, service.id), SlotSet(RESULT_SLOT, result)]
+        owner = catalogue().office_of(service).id  # a handoff now goes there (routing.py)
+        answered = [
+            SlotSet(SERVICE_SLOT, service.id),
+            SlotSet(OFFICE_SLOT, owner),
+            SlotSet(RESULT_SLOT, result),
+        ]
         return [*events, *answered, *switched]

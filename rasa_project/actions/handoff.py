@@ -1,6 +1,11 @@
 # mypy: disallow-subclassing-any=False
 # (rasa_sdk 3.6 ships no py.typed: its Action and FormValidationAction are Any to mypy)
-"""Handoff to a person: transfer during the service hours, a callback offer outside them."""
+"""Handoff to a person: transfer during the service hours, a callback offer outside them.
+
+A transfer goes to the office that owns the caller's topic (actions/routing.py), and the bot
+names it: "Ich verbinde Sie mit dem Standesamt." Without a known office the domain's handoff
+response with its default department is said.
+"""
 
 from typing import Any
 
@@ -8,12 +13,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from .routing import handoff_office, handoff_payload, office_with_article, response_language
+
 MODE_SLOT = "handoff_mode"
 STATE_SLOT = "service_state"
 # Handover sentence (with the payload's reason) by the caller's latest intent; default
 # utter_handoff (reason caller_request). A frustrated caller first hears that it is sorry,
 # also before a callback offer outside the service hours.
 HANDOFF_RESPONSES = {"frustrated": "utter_handoff_frustrated"}
+# The same with the office named ({office}: "dem Standesamt"); the payload comes from the action.
+OFFICE_RESPONSES = {"frustrated": "utter_handoff_office_frustrated"}
+REASONS = {"frustrated": "frustrated"}  # else caller_request
 APOLOGIES = {"frustrated": "utter_frustrated_sorry"}
 
 
@@ -48,7 +58,15 @@ class ActionHandOver(Action):
         """Transfer (utter_handoff carries the payload) or ask whether to note a callback."""
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if agents_available(tracker):
-            dispatcher.utter_message(response=HANDOFF_RESPONSES.get(intent, "utter_handoff"))
+            office = handoff_office(tracker)
+            if office is None:
+                dispatcher.utter_message(response=HANDOFF_RESPONSES.get(intent, "utter_handoff"))
+            else:
+                dispatcher.utter_message(
+                    response=OFFICE_RESPONSES.get(intent, "utter_handoff_office"),
+                    office=office_with_article(office, response_language(tracker)),
+                    json_message=handoff_payload(office, REASONS.get(intent, "caller_request")),
+                )
             return [SlotSet(MODE_SLOT, "transfer")]
         if intent in APOLOGIES:
             dispatcher.utter_message(response=APOLOGIES[intent])

@@ -4,7 +4,8 @@
 
 The answer is read from the tracker's events (what the bot said before the caller's latest
 message), so nothing is looked up or decided again. Payloads (handoff, hangup) are not
-repeated: only the text.
+repeated: only the text, and the answer it asked for ({"expect": ...}: the gateway's end-of-turn
+silence for an address or a yes/no stays the same).
 """
 
 from __future__ import annotations
@@ -33,22 +34,37 @@ def _is_speech_notice(event: dict[str, Any]) -> bool:
     return isinstance(custom, dict) and "speech" in custom
 
 
-def last_bot_turn(events: Sequence[dict[str, Any]]) -> list[str]:
-    """Texts the bot said between the caller's last two messages (the latest is the request
-    to repeat); an earlier turn when that one said nothing."""
-    texts: list[str] = []
+def _last_turn(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bot events with text between the caller's last two messages (the latest is the
+    request to repeat); an earlier turn's when that one said nothing."""
+    said: list[dict[str, Any]] = []
     seen_user = False
     for event in reversed(events):
         kind = event.get("event")
         if kind == "user":
-            if seen_user and texts:
+            if seen_user and said:
                 break
             seen_user = True
         elif kind == "bot" and seen_user and not _is_speech_notice(event):
             text = event.get("text")
             if isinstance(text, str) and text.strip():
-                texts.append(text)
-    return texts[::-1]
+                said.append(event)
+    return said[::-1]
+
+
+def last_bot_turn(events: Sequence[dict[str, Any]]) -> list[str]:
+    """Texts the bot said between the caller's last two messages (see `_last_turn`)."""
+    return [str(event["text"]) for event in _last_turn(events)]
+
+
+def last_expectation(events: Sequence[dict[str, Any]]) -> str | None:
+    """The answer the repeated turn asked for (its last {"expect": ...}), or None."""
+    expect = None
+    for event in _last_turn(events):
+        custom = (event.get("data") or {}).get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("expect"), str):
+            expect = custom["expect"]
+    return expect
 
 
 def last_bot_action(events: Sequence[dict[str, Any]]) -> str | None:
@@ -84,7 +100,9 @@ class ActionRepeatLast(Action):
         texts = last_bot_turn(tracker.events)
         if not texts:
             dispatcher.utter_message(response="utter_nothing_to_repeat")
-        for text in texts:
-            dispatcher.utter_message(text=text)
+        expect = last_expectation(tracker.events)
+        for n, text in enumerate(texts, 1):
+            last = n == len(texts) and expect is not None
+            dispatcher.utter_message(text=text, json_message={"expect": expect} if last else None)
         question = QUESTIONS.get(last_bot_action(tracker.events) or "", "none")
         return [SlotSet(QUESTION_SLOT, question)]

@@ -42,10 +42,15 @@ def entity(value: str) -> list[dict[str, Any]]:
     return [{"entity": "service", "value": value}]
 
 
-def answered(question: str, service: str | None) -> list[Any]:
+def answered(question: str, service: str | None, office: str | None = None) -> list[Any]:
+    """The events of an answer: the question, the service, its office (or the office asked
+    about), the result."""
     events = [SlotSet("faq_question", question)]
     if service:
         events.append(SlotSet("service", service))
+        office = office or catalogue().office_of(service).id
+    if office:
+        events.append(SlotSet("office", office))
     return [*events, SlotSet("faq_result", "answered")]
 
 
@@ -94,7 +99,8 @@ def test_without_an_entity_the_words_name_the_service(
     else:
         assert said(messages)[0].startswith(found.summary.de)
     result = "form_named" if intent == "ask_form" and found.form else "answered"
-    assert events[-2:] == [SlotSet("service", service_id), SlotSet("faq_result", result)]
+    office = SlotSet("office", catalogue().office_of(found).id)
+    assert events[-3:] == [SlotSet("service", service_id), office, SlotSet("faq_result", result)]
 
 
 def test_a_named_form_is_offered_by_email_only_in_german_and_when_there_is_one() -> None:
@@ -171,7 +177,8 @@ def test_lost_things(text: str, service_id: str) -> None:
 def test_opening_hours_of_the_named_office(text: str, office_id: str) -> None:
     messages, events = run_action(ActionAnswerService(), tracker(text, "ask_opening_hours"))
     assert said(messages) == [say_opening_hours(catalogue().office(office_id))]
-    assert events == answered("opening_hours", None)
+    named = office_id if text != "was sind die öffnungszeiten" else None  # the default: none
+    assert events == answered("opening_hours", None, named)
 
 
 def test_opening_hours_of_the_service_asked_about() -> None:
