@@ -135,6 +135,8 @@ def test_a_supervisor_reads_the_analytics_and_the_forecast(
 
         # agent assist: from a handoff's page, the agent finds the passport's facts
         browser.get(server.url + "/agent/handoffs/K7M42X")
+        width = browser.run("return document.documentElement.scrollWidth")
+        assert width <= WIDTH, "the search form keeps the handoff page within 1366 px"
         browser.type("#assist-q", "reisepass")
         browser.click("#assist-submit")
         browser.wait(lambda: browser.find_all("#assist-services"), message="the assist page")
