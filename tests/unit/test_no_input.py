@@ -90,3 +90,24 @@ def test_an_input_comes_first_and_zero_waits_for_ever() -> None:
         ]
 
     assert asyncio.run(scenario()) == ["utterance", "keys"]
+
+
+def test_a_cancel_is_not_lost_when_the_input_is_already_there() -> None:
+    """Ending a call cancels its dialogue task; an input already queued (the greeting's Start)
+    must not swallow that cancel (asyncio.wait_for did before Python 3.12)."""
+
+    async def scenario() -> bool:
+        for _ in range(20):
+            inputs: asyncio.Queue[str] = asyncio.Queue()
+            inputs.put_nowait("start")
+            waiter = asyncio.create_task(next_input(inputs, 10.0, lambda: False))
+            await asyncio.sleep(0)  # the waiter is inside next_input, the input is ready
+            waiter.cancel()
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                continue
+            return False
+        return True
+
+    assert asyncio.run(scenario())

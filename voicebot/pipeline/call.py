@@ -14,7 +14,6 @@ barge-in), `handoff_step` (the end handed to a person) and `turns` (the call rec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -115,10 +114,12 @@ class CallSession:
         self._finished = True
         self._dtmf.cancel()
         try:
-            if self._task is not None:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+            task = self._task
+            while task is not None and not task.done():
+                task.cancel()  # again until it ends: a cancel can be lost in a library's await
+                await asyncio.wait({task}, timeout=0.1)
+            if task is not None and not task.cancelled() and task.exception() is not None:
+                log.error("call %s: dialogue task failed: %r", self.info.call_id, task.exception())
             await self._keep_last_words()
         except Exception:  # noqa: BLE001 - the record is closed below whatever happened
             log.exception("call %s: error while ending the call", self.info.call_id)

@@ -33,6 +33,12 @@ from voicebot.store.calls import TurnRecord
 log = logging.getLogger(__name__)
 
 
+def _seen(task: asyncio.Future[Any]) -> None:
+    """Marks an abandoned Rasa request's error as retrieved (no "never retrieved" warning)."""
+    if not task.cancelled():
+        task.exception()
+
+
 @dataclass(frozen=True)
 class Start:
     """Input: the call has started; fetch the greeting."""
@@ -227,18 +233,18 @@ class Dialogue:
     async def _ask_with_filler(self, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
         """Asks Rasa; if it is slow, says "Einen Moment bitte" (not in two turns in a row)."""
         request = asyncio.ensure_future(self._rasa.send(self._id, text, metadata))
+        request.add_done_callback(_seen)
         delay = self._settings.rasa.filler_after_ms / 1000
-        done, _ = await asyncio.wait({request}, timeout=delay)
         played = False
-        if not done and not self._filler_was_last:
-            played = True
-            await self._playback.prompt("filler", self._lang)
         try:
-            replies = await request
+            done, _ = await asyncio.wait({request}, timeout=delay)
+            if not done and not self._filler_was_last:
+                played = True
+                await self._playback.prompt("filler", self._lang)
+            return await request
         finally:
-            request.cancel()
+            request.cancel()  # the call ended or the filler failed: nobody waits for Rasa
             self._filler_was_last = played
-        return replies
 
     async def _speak(self, message: BotMessage, uninterruptible: int = 0) -> Spoken:
         """Speaks one bot message (nothing to play without text); its first `uninterruptible`

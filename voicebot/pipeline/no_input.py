@@ -49,11 +49,19 @@ async def next_input(
     while True:
         if no_input_s <= 0:
             return await inputs.get()
+        # not asyncio.wait_for: before Python 3.12 it drops a cancel that arrives as the input
+        # does, and the call would then run on after the transport ended it
+        getter = asyncio.ensure_future(inputs.get())
         try:
-            return await asyncio.wait_for(inputs.get(), no_input_s)
-        except asyncio.TimeoutError:
-            if not busy():
-                return NoInput()
+            done, _ = await asyncio.wait({getter}, timeout=no_input_s)
+        except asyncio.CancelledError:
+            getter.cancel()
+            raise
+        if done:
+            return getter.result()
+        getter.cancel()
+        if not busy():
+            return NoInput()
 
 
 def question_to_repeat(message: str) -> str:
