@@ -1,9 +1,10 @@
 """The analytics and the forecast read from the database (run on its worker thread).
 
-Both first refresh the roll-ups of the days they need whose call records are still complete
-(`rollup.refresh`), then read only the roll-ups: a purged day counts with its last roll-up,
-so the numbers do not change when the transcripts go. Example utterances of a Problemfeld
-are the only text read, from the call records still kept, masked by `problems.redact`.
+Both first roll up the days they need that have no roll-up yet, and yesterday and today
+(`rollup.refresh`; the periodic task keeps the last week fresh), then read only the
+roll-ups: a purged day counts with its last roll-up, so the numbers do not change when the
+transcripts go. Example utterances of a Problemfeld are the only text read, from the call
+records still kept, masked by `problems.redact`.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def analytics(conn: Conn, opts: Options, first: date, last: date, now: datetime)
     """The report of [first, last] against the previous period of the same length."""
     length = (last - first).days + 1
     span_first = first - timedelta(days=length * opts.baseline_periods)
-    rollup.refresh(conn, opts.zone, now, opts.retention_days, opts.low_asr, span_first, last)
+    rollup.refresh(conn, opts.zone, now, opts.retention_days, opts.low_asr, span_first, last, True)
     rows, rolled = _rows(conn, span_first, last)
     stats = []
     for k in range(opts.baseline_periods + 1):
@@ -159,7 +160,7 @@ def forecast(conn: Conn, opts: Options, now: datetime) -> dict[str, Any]:
     today = rollup.local_day(now, opts.zone)
     days = 7 * (opts.forecast_weeks + 1)
     first = today - timedelta(days=days)
-    rollup.refresh(conn, opts.zone, now, opts.retention_days, opts.low_asr, first, today)
+    rollup.refresh(conn, opts.zone, now, opts.retention_days, opts.low_asr, first, today, True)
     rows, rolled = _rows(conn, first, today - timedelta(days=1))
     histories = _history(rows, rolled, first, days)
     result: dict[str, Any] = {"start": today.isoformat(), "backtest": {}, "method": {}}

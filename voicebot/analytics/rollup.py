@@ -197,9 +197,10 @@ def rollup_day(conn: Conn, day: date, zone: ZoneInfo, low_asr: float, now: datet
     with conn.transaction():
         conn.execute("DELETE FROM analytics_rollups WHERE day = ?", (key,))
         for (hour, metric, name), value in sorted(counts.items()):
-            conn.execute(
+            conn.execute(  # an upsert: another gateway may be rolling up the same day
                 "INSERT INTO analytics_rollups (day, hour, metric, key, value) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (day, hour, metric, key) "
+                "DO UPDATE SET value = excluded.value",
                 (key, hour, metric, name, float(value)),
             )
         conn.execute(
@@ -234,9 +235,11 @@ def refresh(
     low_asr: float,
     first: date | None = None,
     last: date | None = None,
+    missing_only: bool = False,
 ) -> int:
     """Rolls up the complete days in [first, last] (default: from the oldest call record to
-    today); returns how many days it rolled up."""
+    today); with `missing_only`, only those never rolled up, yesterday and today. Returns
+    how many days it rolled up."""
     if first is None:
         row = conn.one("SELECT MIN(started_at) AS first FROM calls")
         if row is None or row["first"] is None:
@@ -244,6 +247,14 @@ def refresh(
         first = local_day(datetime.fromisoformat(row["first"]), zone)
     last = last or local_day(now, zone)
     days = rollable_days(first, last, zone, now, retention_days)
+    if missing_only and days:
+        recent = local_day(now, zone) - timedelta(days=1)
+        rows = conn.query(
+            "SELECT day FROM analytics_rolled_days WHERE day >= ? AND day <= ?",
+            (days[0].isoformat(), days[-1].isoformat()),
+        )
+        rolled = {date.fromisoformat(r["day"]) for r in rows}
+        days = [d for d in days if d not in rolled or d >= recent]
     for day in days:
         rollup_day(conn, day, zone, low_asr, now)
     return len(days)

@@ -26,6 +26,7 @@ from voicebot.web.keys import GATEWAY
 
 log = logging.getLogger(__name__)
 MAX_DAYS = 366
+RECENT_DAYS = 7  # re-rolled every interval: handoffs closed days after the call still count
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("analytics_clock")  # tests set a fixed "now"
 
@@ -148,7 +149,7 @@ async def forecast_page(request: web.Request) -> web.Response:
 
 
 async def _rollup_periodically(gateway: Gateway) -> None:
-    """Refreshes the roll-ups now (every complete day) and then every interval (recent days)."""
+    """Rolls up every complete day at start, then the last RECENT_DAYS days every interval."""
     first: date | None = None
     while True:
         opts = queries.Options.of(gateway.settings)
@@ -158,7 +159,7 @@ async def _rollup_periodically(gateway: Gateway) -> None:
                 functools.partial(queries.refresh, opts=opts, now=now, first=first)
             )
             log.debug("analytics: rolled up %d day(s)", days)
-            first = now.astimezone(opts.zone).date() - timedelta(days=1)
+            first = now.astimezone(opts.zone).date() - timedelta(days=RECENT_DAYS)
         except Exception as exc:  # noqa: BLE001 - try again next time; the log says why
             log.error("analytics roll-up failed: %s; will retry", exc)
         await asyncio.sleep(gateway.settings.analytics.rollup_interval_s)
