@@ -17,6 +17,14 @@ from voicebot.errors import ProtocolError
 RTP_VERSION = 2
 HEADER_SIZE = 12
 _HEADER = struct.Struct("!BBHII")
+MAX_PAYLOAD = 1500  # never more than an Ethernet MTU of payload
+G711_BYTES_PER_MS = 8  # 8 kHz, one byte per sample
+
+
+def max_payload(ptime_ms: int) -> int:
+    """The largest G.711 payload accepted: three packets' worth at the signalled ptime (at
+    least 20 ms), never more than 1500 bytes; anything bigger is dropped, not buffered."""
+    return min(MAX_PAYLOAD, max(ptime_ms, 20) * G711_BYTES_PER_MS * 3)
 
 
 def _bad(reason: str) -> ProtocolError:

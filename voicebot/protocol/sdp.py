@@ -10,6 +10,7 @@ does not want to receive, so we must not send (`Negotiated.send` is False).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -262,6 +263,20 @@ def _stream_connection(sdp: SessionDescription, media: Media) -> Connection | No
     return media.connection or sdp.connection
 
 
+def media_address(conn: Connection | None) -> str | None:
+    """Where the stream's RTP goes: an IPv4/IPv6 literal, None on hold (or without c=).
+
+    A host name is refused with 488, never resolved: resolving it would block the event loop
+    (a sendto per 20 ms packet) and let the caller point our media anywhere DNS says."""
+    if conn is None or conn.is_hold:
+        return None
+    try:
+        ip = ipaddress.ip_address(conn.address)
+    except ValueError:
+        raise ProtocolError("SDP c= must be an IP address, not a host name", 488) from None
+    return ip.compressed
+
+
 def _telephone_event(media: Media) -> int | None:
     """The first telephone-event/8000 payload type listed in a stream, or None."""
     maps = media.rtpmaps()
@@ -338,8 +353,7 @@ def answer_offer(
         codec, pt, dtmf = choice
         offered = _offer_direction(offer, media)
         direction = _MIRROR[offered]
-        conn = _stream_connection(offer, media)
-        remote = None if conn is None or conn.is_hold else conn.address
+        remote = media_address(_stream_connection(offer, media))
         their_ptime = media.attribute("ptime") or ""
         result = Negotiated(
             codec, pt, dtmf, remote, media.port, direction,
@@ -392,10 +406,9 @@ def accept_answer(offer: SessionDescription, answer: SessionDescription) -> Nego
         ]
         if not g711:
             continue
-        conn = _stream_connection(answer, media)
         return Negotiated(
             maps[g711[0]][0], g711[0], _telephone_event(media),
-            None if conn is None or conn.is_hold else conn.address,
+            media_address(_stream_connection(answer, media)),
             media.port, _MIRROR[_offer_direction(answer, media)],
         )  # fmt: skip
     raise ProtocolError("SDP answer accepted no PCMA/PCMU audio stream", 488)

@@ -1,7 +1,9 @@
 """Who may call the SIP server: the source allowlist, digest credentials, the call limit.
 
-Checked before the UA core sees a request: a source outside the allowlist gets 403 for any
-request; an INVITE without valid credentials (when `[sip] auth_user`/`auth_password` are set)
+The allowlist is checked on arrival, before any parsing into state or any transaction: a
+source outside it gets one stateless 403 per request (never retransmitted, sent to the packet's
+source, not to its Via), or nothing with `[sip] refuse_silently`; over TCP its connection is
+closed at once. An INVITE without valid credentials (when `[sip] auth_user`/`auth_password` are set)
 gets 401 with a challenge per `auth_algorithms` (SHA-256, then MD5); an INVITE that finds
 every call slot taken, by answered or still ringing calls, gets 503 with Retry-After.
 """
@@ -12,9 +14,14 @@ import ipaddress
 import logging
 from typing import TYPE_CHECKING
 
-from voicebot.errors import ConfigError
+from voicebot.errors import ConfigError, ProtocolError
 from voicebot.protocol.sip.auth import DigestVerifier
-from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
+from voicebot.protocol.sip.message import (
+    SipRequest,
+    SipResponse,
+    parse_datagram,
+    response_for,
+)
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
@@ -53,12 +60,19 @@ class AccessControl:
             return False
         return any(ip in net for net in self.allow if net.version == ip.version)
 
-    def source_refusal(self, request: SipRequest, peer: Peer) -> SipResponse | None:
-        """403 for a source outside the allowlist."""
-        if self.allowed(peer.addr[0]):
-            return None
+    def refuse_datagram(self, data: bytes) -> bytes | None:
+        """The one stateless 403 for a datagram from outside the allowlist (a request other than
+        ACK, unless `refuse_silently`); None: send nothing."""
         self.metrics["sip_forbidden"] += 1
-        return response_for(request, 403, "Source Not Allowed")
+        if self.settings.refuse_silently:
+            return None
+        try:
+            msg = parse_datagram(data)
+            if not isinstance(msg, SipRequest) or msg.method == "ACK":
+                return None
+            return response_for(msg, 403, "Source Not Allowed").to_bytes()
+        except ProtocolError:  # malformed: no answer at all
+            return None
 
     def credentials_refusal(self, invite: SipRequest) -> SipResponse | None:
         """401 with fresh challenges when digest auth is required and not (validly) given."""

@@ -84,7 +84,12 @@ class SipCalls:
         self.endpoint, self.transactions, self.access = endpoint, transactions, access
         self.address = settings.advertised_address or settings.host
         self.preference = tuple(c.strip().upper() for c in settings.codec_preference.split(","))
-        self.rtp_ports = PortAllocator(settings.host, settings.rtp_port_min, settings.rtp_port_max)
+        self.rtp_ports = PortAllocator(
+            settings.rtp_host or settings.host,
+            settings.rtp_port_min,
+            settings.rtp_port_max,
+            latching=settings.rtp_symmetric_latching,
+        )
         self.answered: dict[tuple[str, str, str], SipCall] = {}  # by dialog id
         # INVITE transaction key -> call without a 200 OK yet. Invariant: a call leaves this
         # table in the same loop step in which the lifecycle starts counting it (start()).
@@ -103,6 +108,11 @@ class SipCalls:
         for call in list(self.answered.values()) + list(self.pending.values()):
             await self.end_call(call, "gateway_shutdown", send_bye=True)
         self._tasks.cancel()
+
+    def uses(self, conn: object) -> bool:
+        """Whether a live call signals over this (TCP) connection."""
+        calls = [*self.answered.values(), *self.pending.values()]
+        return any(call.peer.conn is conn for call in calls)
 
     def contact(self, peer: Peer) -> str:
         """Our Contact URI for a peer (with transport=tcp over TCP)."""

@@ -4,6 +4,12 @@ Datagrams and TCP streams become `SipMessage`s for the `on_message` callback. A 
 counted and answered with 400 when it can be; a TCP framing error also closes that connection,
 and only that one. Replies go back the way the request came: UDP to an address, TCP on the
 request's connection.
+
+Every datagram and connection passes the `Gate` first (the source allowlist), before it is
+parsed: a refused datagram goes to `Gate.refused` (at most one stateless answer), a refused TCP
+connection is closed at once. TCP is bounded: at most `max_connections` at a time (more are
+closed on accept), and a connection with no traffic for `idle_timeout_s` is closed unless a call
+still uses it (`Gate.busy`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from voicebot.errors import ProtocolError
 from voicebot.protocol.sip.message import (
@@ -43,6 +50,22 @@ class Peer:
         return self.transport == "TCP"
 
 
+class Gate(Protocol):
+    """What the endpoint asks before doing any work for a source."""
+
+    def allowed(self, host: str) -> bool: ...
+    def refused(self, data: bytes, peer: Peer) -> None: ...
+    def busy(self, conn: TcpConnection) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TcpLimits:
+    """Bounds on SIP over TCP."""
+
+    max_connections: int = 64
+    idle_timeout_s: float = 300.0
+
+
 def reply_address(request: SipRequest, peer: Peer) -> Address:
     """Where responses to `request` go over UDP: its top Via (received/rport), else the source."""
     try:
@@ -62,6 +85,10 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         log.debug("SIP UDP socket error: %s", exc)
 
 
+def _idle_check(conn: TcpConnection) -> None:
+    conn.idle_check()
+
+
 class TcpConnection(asyncio.Protocol):
     """One TCP connection with its own framer; a framing error closes it."""
 
@@ -70,15 +97,41 @@ class TcpConnection(asyncio.Protocol):
         self.framer = SipStreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer: Peer | None = None
+        self.last_traffic = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         host, port = transport.get_extra_info("peername")[:2]
         self.peer = Peer("TCP", (host, port), self)
+        if self.endpoint.admit(self):
+            self.last_traffic = asyncio.get_running_loop().time()
+            self._arm(self.endpoint.limits.idle_timeout_s)
+        else:
+            transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.endpoint.connections.discard(self)
+
+    def _arm(self, delay: float) -> None:
+        self._timer = asyncio.get_running_loop().call_later(delay, _idle_check, self)
+
+    def idle_check(self) -> None:
+        """Closes the connection after `idle_timeout_s` without traffic, unless a call uses it."""
+        idle = self.endpoint.limits.idle_timeout_s
+        quiet = asyncio.get_running_loop().time() - self.last_traffic
+        if quiet >= idle and not self.endpoint.gate.busy(self):
+            self.endpoint.metrics["sip_tcp_idle_closed"] += 1
+            self.close()
+            return
+        self._arm(idle - quiet if quiet < idle else idle)  # traffic since, or a call holds it
 
     def data_received(self, data: bytes) -> None:
         assert self.peer is not None
+        self.last_traffic = asyncio.get_running_loop().time()
         try:
             messages = self.framer.feed(data)
         except SipParseError as exc:
@@ -93,6 +146,7 @@ class TcpConnection(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
+            self.last_traffic = asyncio.get_running_loop().time()
             self.transport.write(data)
 
     def close(self) -> None:
@@ -104,10 +158,17 @@ class SipEndpoint:
     """The listening sockets of one SIP server."""
 
     def __init__(
-        self, on_message: Callable[[SipMessage, Peer], None], metrics: Counter[str]
+        self,
+        on_message: Callable[[SipMessage, Peer], None],
+        metrics: Counter[str],
+        gate: Gate,
+        limits: TcpLimits | None = None,
     ) -> None:
         self.on_message = on_message
         self.metrics = metrics
+        self.gate = gate
+        self.limits = limits or TcpLimits()
+        self.connections: set[TcpConnection] = set()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
 
@@ -121,11 +182,28 @@ class SipEndpoint:
         if "tcp" in transports:
             self._tcp = await loop.create_server(lambda: TcpConnection(self), host, port)
 
+    def admit(self, conn: TcpConnection) -> bool:
+        """Whether a new TCP connection may stay: an allowed source, under the limit."""
+        assert conn.peer is not None
+        if not self.gate.allowed(conn.peer.addr[0]):
+            self.metrics["sip_forbidden"] += 1
+            return False
+        if len(self.connections) >= self.limits.max_connections:
+            self.metrics["sip_tcp_refused"] += 1
+            log.warning("SIP over TCP: %d connections, refusing one more", len(self.connections))
+            return False
+        self.connections.add(conn)
+        return True
+
     def datagram(self, data: bytes, addr: Address) -> None:
-        """One UDP datagram: a keep-alive is ignored, a message is handed on."""
+        """One UDP datagram: a keep-alive is ignored, a refused source goes to the gate before
+        anything is parsed, a message is handed on."""
         if is_keepalive(data):
             return
         peer = Peer("UDP", addr)
+        if not self.gate.allowed(addr[0]):
+            self.gate.refused(data, peer)
+            return
         try:
             msg = parse_datagram(data)
         except SipParseError as exc:
@@ -154,3 +232,5 @@ class SipEndpoint:
             self._udp.close()
         if self._tcp is not None:
             self._tcp.close()
+        for conn in list(self.connections):
+            conn.close()

@@ -1,7 +1,10 @@
 """One call's RTP: a UDP endpoint from the port range, jitter buffer, DTMF, the outgoing stream.
 
-Incoming packets are checked (`parse_rtp`), bad ones dropped and counted; the first packets
-latch the peer's source address, later ones from elsewhere are ignored (strict source). A 20 ms
+Incoming packets are checked (`parse_rtp`, the payload bound), bad ones dropped and counted.
+Only the signalled peer is heard: a packet must come from the SDP's c= address and m= port;
+with `latching` (`[sip] rtp_symmetric_latching`) another port of that same address is accepted
+too, the first one latched for good. Anything else, and anything before the SDP, is ignored and
+counted (`rtp_wrong_source`). A 20 ms
 ticker plays the jitter buffer into the pipeline (a lost packet becomes 20 ms of silence, and
 so does every tick once the peer stopped sending, e.g. silence suppression, so that endpointing
 still sees the pause) and watches for RTP silence (no packets at all: the call is abandoned).
@@ -14,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import logging
+import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +30,7 @@ from voicebot.audio.resample import Pcm16
 from voicebot.errors import ProtocolError
 from voicebot.protocol.dtmf import DtmfReceiver
 from voicebot.protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
-from voicebot.protocol.rtp import JitterBuffer, RtpPacketizer, parse_rtp
+from voicebot.protocol.rtp import JitterBuffer, RtpPacketizer, max_payload, parse_rtp
 from voicebot.protocol.sdp import Negotiated
 
 log = logging.getLogger(__name__)
@@ -35,7 +40,6 @@ FRAME_SAMPLES = 160  # 20 ms of G.711
 TICK_S = 0.02
 DC_TRACKING = 0.05  # per 20 ms frame: the DC estimate settles within about half a second
 DTX_AFTER_S = 0.1  # no audio packet this long: the peer is silent, not late
-LATCH_PACKETS = 5  # the source may still change during the first packets (NAT, early media)
 Address = tuple[str, int]
 
 
@@ -64,8 +68,11 @@ class _Protocol(asyncio.DatagramProtocol):
 class RtpEndpoint:
     """The media side of one call; `negotiate` (re)sets codec and peer from the SDP exchange."""
 
-    def __init__(self, port: int, metrics: Counter[str], timeout_s: float) -> None:
+    def __init__(
+        self, port: int, metrics: Counter[str], timeout_s: float, *, latching: bool = False
+    ) -> None:
         self.port = port
+        self.latching = latching
         self.metrics = metrics
         self.timeout_s = timeout_s
         self.transport: asyncio.DatagramTransport | None = None
@@ -74,7 +81,6 @@ class RtpEndpoint:
         self.source: Address | None = None
         self.received = 0
         self.sent = 0
-        self._latched = 0
         self._jitter = JitterBuffer(depth=3)
         self._dtmf = DtmfReceiver()
         self._packetizer: RtpPacketizer | None = None
@@ -100,7 +106,7 @@ class RtpEndpoint:
             negotiated.remote_address,
             negotiated.remote_port,
         ):
-            self.source, self._latched = None, 0  # the peer moved: learn its source again
+            self.source = None  # the peer moved: latch again
         self._last_rx = asyncio.get_running_loop().time()  # hold/resume restarts the watch
 
     def start(self, callbacks: RtpCallbacks) -> None:
@@ -133,14 +139,12 @@ class RtpEndpoint:
             self.metrics["rtp_bad_packets"] += 1
             log.debug("RTP from %s dropped: %s", addr, exc.reason)
             return
-        if self.source != addr:
-            if self._latched >= LATCH_PACKETS:
-                self.metrics["rtp_wrong_source"] += 1
-                return
-            self.source = addr
-        self._latched += 1
         neg = self.negotiated
-        if neg is None:
+        if neg is None or not self._from_peer(neg, addr):
+            self.metrics["rtp_wrong_source"] += 1
+            return
+        if len(packet.payload) > max_payload(neg.ptime):
+            self.metrics["rtp_oversized"] += 1
             return
         self._last_rx = asyncio.get_running_loop().time()
         if packet.payload_type == neg.payload_type:
@@ -160,6 +164,17 @@ class RtpEndpoint:
             return
         else:
             self.metrics["rtp_unknown_payload_type"] += 1
+
+    def _from_peer(self, neg: Negotiated, addr: Address) -> bool:
+        """Whether a packet's source is the signalled peer (the SDP address, see the module)."""
+        if neg.remote_address is None or _normal(addr[0]) != neg.remote_address:
+            return False
+        if addr[1] == neg.remote_port or addr == self.source:
+            return True
+        if self.latching and self.source is None:
+            self.source = addr  # an asymmetric sender: its first port on the signalled host
+            return True
+        return False
 
     def _decode(self, payload: bytes) -> Pcm16:
         """G.711 to PCM without DC: A-law's idle pattern decodes to +8, not 0, and a constant
@@ -237,23 +252,32 @@ class RtpEndpoint:
         self._spurt_ended = True
 
 
-class PortAllocator:
-    """Hands out even RTP ports from a range, round robin, skipping ports in use."""
+def _normal(host: str) -> str:
+    """A socket's source address in the compressed form `media_address` gives the SDP's."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).compressed
+    except ValueError:
+        return host
 
-    def __init__(self, host: str, low: int, high: int) -> None:
+
+class PortAllocator:
+    """Hands out even RTP ports from a range in random order (not guessable), skipping ports
+    in use; binds them to the media address only."""
+
+    def __init__(self, host: str, low: int, high: int, *, latching: bool = False) -> None:
         if low > high or low < 1024 or high > 65535:
             raise ValueError(f"bad RTP port range {low}-{high}")
         self.host, self.low, self.high = host, low + (low % 2), high
-        self._next = self.low
+        self.latching = latching
+        self._random = random.SystemRandom()
 
     async def open(self, metrics: Counter[str], timeout_s: float) -> RtpEndpoint:
-        """Binds the next free port of the range; OSError when all are taken."""
+        """Binds a random free even port of the range; OSError when all are taken."""
         loop = asyncio.get_running_loop()
-        count = (self.high - self.low) // 2 + 1
-        for _ in range(count):
-            port = self._next
-            self._next = self.low if port + 2 > self.high else port + 2
-            endpoint = RtpEndpoint(port, metrics, timeout_s)
+        ports = list(range(self.low, self.high + 1, 2))
+        self._random.shuffle(ports)
+        for port in ports:
+            endpoint = RtpEndpoint(port, metrics, timeout_s, latching=self.latching)
             try:
                 transport, _ = await loop.create_datagram_endpoint(
                     functools.partial(_Protocol, endpoint), local_addr=(self.host, port)

@@ -2,8 +2,11 @@
 
 `SipServer` puts the parts together and routes each message: responses to their client
 transaction; a request first to its server transaction (retransmissions are absorbed there),
-then past access control (allowlist) and `check_request`, then by method to the call lifecycle
+then past the per-source transaction bound and `check_request`, then by method to the call lifecycle
 (INVITE, CANCEL, ACK, in-dialog requests) or answered here (OPTIONS, 481).
+
+The source allowlist comes first of all, in the endpoint: a refused source costs one stateless
+403 (or silence) and never a transaction.
 
 The parts: `endpoint` (sockets, framing), `transactions` (state machines on the loop clock),
 `access` (allowlist, digest, call limit), `calls` (INVITE to BYE), `sink` (the pipeline's way
@@ -33,7 +36,14 @@ from voicebot.protocol.sip.transaction import InviteServerTransaction
 from voicebot.protocol.sip.uas import UAS_POLICY, capabilities
 from voicebot.transports.sip.access import AccessControl
 from voicebot.transports.sip.calls import SipCalls
-from voicebot.transports.sip.endpoint import Address, Peer, SipEndpoint, reply_address
+from voicebot.transports.sip.endpoint import (
+    Address,
+    Peer,
+    SipEndpoint,
+    TcpConnection,
+    TcpLimits,
+    reply_address,
+)
 from voicebot.transports.sip.register import Registration
 from voicebot.transports.sip.transactions import TransactionTable
 
@@ -47,9 +57,10 @@ class SipServer:
         self.settings = settings
         self.metrics = lifecycle.metrics
         self.address = settings.advertised_address or settings.host
-        self.endpoint = SipEndpoint(self.message, self.metrics)
-        self.transactions = TransactionTable()
         self.access = AccessControl(settings, lifecycle)
+        limits = TcpLimits(settings.tcp_max_connections, settings.tcp_idle_timeout_s)
+        self.endpoint = SipEndpoint(self.message, self.metrics, self, limits)
+        self.transactions = TransactionTable()
         self.calls = SipCalls(settings, lifecycle, self.endpoint, self.transactions, self.access)
         self.registration: Registration | None = None
 
@@ -78,6 +89,21 @@ class SipServer:
         self.transactions.close()
         self.endpoint.close()
 
+    # ---- the endpoint's gate -------------------------------------------------------------------
+    def allowed(self, host: str) -> bool:
+        """Whether a source lies in `[sip] allow_cidrs`."""
+        return self.access.allowed(host)
+
+    def refused(self, data: bytes, peer: Peer) -> None:
+        """A datagram from outside the allowlist: one stateless 403 to its source, or nothing."""
+        answer = self.access.refuse_datagram(data)
+        if answer is not None:
+            self.endpoint.send(peer, answer, peer.addr)
+
+    def busy(self, conn: TcpConnection) -> bool:
+        """Whether a call still signals over this TCP connection (then it is never idle)."""
+        return self.calls.uses(conn)
+
     def message(self, msg: SipMessage, peer: Peer) -> None:
         """Routes one parsed message; nothing raised here reaches the socket."""
         try:
@@ -104,13 +130,14 @@ class SipServer:
         def send(data: bytes) -> None:
             self.endpoint.send(peer, data, reply_to)
 
-        tx, respond = self.transactions.open_server(
-            req, reliable=peer.reliable, send=send, on_ack=self.calls.ack
-        )
-        refusal = self.access.source_refusal(req, peer)
-        if refusal is not None:
-            respond(refusal)
+        if self.transactions.open_for(peer.addr[0]) >= self.settings.max_transactions_per_source:
+            self.metrics["sip_transactions_refused"] += 1  # stateless: no state for this one
+            retry = (("Retry-After", str(self.settings.retry_after_s)),)
+            send(response_for(req, 503, "Too Many Transactions", retry).to_bytes())
             return
+        tx, respond = self.transactions.open_server(
+            req, reliable=peer.reliable, send=send, on_ack=self.calls.ack, source=peer.addr[0]
+        )
         rejection = check_request(req, UAS_POLICY)
         if rejection is not None:
             respond(rejection.response(req))

@@ -3,12 +3,14 @@
 The machines in `voicebot.protocol.sip.transaction` say what to send and when to wake them;
 `MachineDriver` carries that out with one loop timer per machine. `TransactionTable` keeps the
 live server and client transactions, so a retransmitted request reaches its transaction (and is
-absorbed there) and a response reaches the request it answers.
+absorbed there) and a response reaches the request it answers. It counts the live server
+transactions per source address, so that one source cannot hold unbounded state.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -102,6 +104,11 @@ class TransactionTable:
     def __init__(self) -> None:
         self._server: dict[TransactionKey, tuple[Any, MachineDriver]] = {}
         self._client: dict[TransactionKey, tuple[Any, MachineDriver]] = {}
+        self._per_source: Counter[str] = Counter()
+
+    def open_for(self, source: str) -> int:
+        """How many server transactions from this source address are live."""
+        return self._per_source[source]
 
     def absorb(self, request: SipRequest) -> bool:
         """Hands a retransmission (or the ACK of a non-2xx answer) to its server transaction;
@@ -120,8 +127,10 @@ class TransactionTable:
         reliable: bool,
         send: SendBytes,
         on_ack: Callable[[SipRequest], None],
+        source: str = "",
     ) -> tuple[Any, Responder]:
-        """Starts the server transaction of a new request; returns it and its responder."""
+        """Starts the server transaction of a new request (from the `source` address);
+        returns it and its responder."""
         key = server_key(request)
         tx = server_transaction(request, reliable=reliable)
 
@@ -131,9 +140,16 @@ class TransactionTable:
                 on_ack(message)
 
         def on_end() -> None:
-            self._server.pop(key, None)
+            if self._server.pop(key, None) is not None:
+                self._per_source[source] -= 1
+                if self._per_source[source] <= 0:
+                    del self._per_source[source]
 
         driver = MachineDriver(tx, send, on_event, on_end)
+        if key in self._server:  # a key reused by a new request: the old machine is replaced
+            self._server[key][1].cancel()
+        else:
+            self._per_source[source] += 1
         self._server[key] = (tx, driver)
         driver.run([a for a in tx.start(loop_time()) if not isinstance(a, Deliver)])
         return tx, _responder(tx, driver)
