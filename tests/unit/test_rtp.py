@@ -11,6 +11,7 @@ from voicebot.protocol.rtp import (
     JitterBuffer,
     RtpPacket,
     RtpPacketizer,
+    max_payload,
     parse_rtp,
     seq_delta,
 )
@@ -178,3 +179,12 @@ def test_packetizer_progression() -> None:
     assert frames[0].to_bytes()[:12] == bytes.fromhex("80 88 fffe ffffff00 0000cafe")
     r = RtpPacketizer(0)
     assert 0 <= r.sequence < 65536 and 0 <= r.timestamp < 2**32 and 0 <= r.ssrc < 2**32
+
+
+@pytest.mark.parametrize(
+    ("ptime", "bound"),
+    [(20, 480), (10, 480), (0, 480), (30, 720), (60, 1440), (63, 1500), (200, 1500)],
+)
+def test_payload_bound_is_three_frames_at_most_1500(ptime: int, bound: int) -> None:
+    """G.711 at the signalled ptime (at least 20 ms), three packets' worth, capped at 1500."""
+    assert max_payload(ptime) == bound

@@ -221,3 +221,45 @@ def test_hold_then_resume() -> None:
     assert (held.send, held.receive) == (False, True)
     assert (resumed.send, resumed.receive) == (True, True)
     assert parse_sdp(sdp).origin.session_version == "3"
+
+
+@pytest.mark.parametrize(
+    ("conn", "media_conn", "expected"),
+    [
+        ("192.0.2.10", None, "192.0.2.10"),
+        ("192.0.2.10", "IN IP4 198.51.100.7", "198.51.100.7"),  # the media-level c= wins
+        ("2001:db8:0:0::1", None, "2001:db8::1"),  # compressed, as a socket reports it
+        ("0.0.0.0", None, None),  # RFC 2543 hold: no address, nothing resolved
+        ("pbx.example.org", None, 488),
+        ("localhost", None, 488),
+        ("192.0.2.10", "IN IP4 media.example.org", 488),
+        ("192.0.2.10.", None, 488),  # not a literal
+        ("[::1]", None, 488),
+    ],
+)
+def test_sdp_host_names_are_refused_never_resolved(
+    conn: str, media_conn: str | None, expected: str | int | None
+) -> None:
+    """Only IPv4/IPv6 literals are accepted in c=: a host name is 488 (it would be resolved
+    on the event loop for every packet sent, and lets the caller aim our media anywhere)."""
+    addrtype = "IP6" if ":" in conn and not conn.startswith("[") else "IP4"
+    lines = [f"c={media_conn}"] if media_conn else []
+    data = offer("m=audio 49170 RTP/AVP 8", *lines, conn=conn).replace(
+        f"IN IP4 {conn}".encode(), f"IN {addrtype} {conn}".encode()
+    )
+    if isinstance(expected, int):
+        with pytest.raises(ProtocolError) as err:
+            answer(data)
+        assert err.value.status == expected
+        return
+    assert answer(data)[1].remote_address == expected
+
+
+def test_sdp_answer_with_a_host_name_is_refused() -> None:
+    """The same rule for the peer's answer to our offer (re-INVITE without an offer)."""
+    ours = create_offer(local_address="192.0.2.9", local_port=30000, session_id=1,
+                        session_version=1)  # fmt: skip
+    theirs = parse_sdp(offer("m=audio 49170 RTP/AVP 8", conn="pbx.example.org"))
+    with pytest.raises(ProtocolError) as err:
+        accept_answer(ours, theirs)
+    assert err.value.status == 488
