@@ -142,6 +142,10 @@ class FakeRasa:
         self.replies: list[list[BotMessage] | BaseException] = list(replies)
         self.delay_s = delay_s  # how slow Rasa is (the filler tests)
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.actions_up = True  # what the action server's health check says
+
+    async def actions_ready(self) -> bool:
+        return self.actions_up
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
         self.sent.append((text, metadata))

@@ -188,6 +188,9 @@ class Dialogue:
         started = time.perf_counter()
         replies = await self._ask_with_filler(text, metadata)
         replied = time.perf_counter()
+        if not replies and not await self._rasa.actions_ready():
+            # Rasa swallows a failed custom action and answers []: a fault like Rasa down
+            raise DialogueError("Rasa answered nothing and the action server is down")
         tracker = asyncio.create_task(self._rasa.tracker(self._id))
         if turn is not None:
             turn.dialogue_ms = round((replied - started) * 1000, 1)
