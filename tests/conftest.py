@@ -120,6 +120,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, hook_receiver: HookReceiver)
         VOICEBOT_HANDOFF_TRANSFER_HOOK_URL=hook_receiver.url("/transfer"),
         VOICEBOT_HANDOFF_WEBHOOK_URL=hook_receiver.url("/crm"),
         VOICEBOT_HANDOFF_WEBHOOK_SECRET=HOOK_SECRET,
+        VOICEBOT_HANDOFF_TRANSFER_HOOK_SECRET=HOOK_SECRET,  # the same key, so one check serves
         # the forms' date rules by voice on a fixed day (a Wednesday; tests/integration/
         # test_city_dialogues.py): "am nächsten Montag" is then always a working day
         VOICEBOT_TODAY=CITY_DIALOGUE_TODAY,
