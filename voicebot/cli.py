@@ -14,22 +14,29 @@ from typing import Any
 
 from voicebot.config import Settings, describe_settings, load_settings
 from voicebot.errors import VoicebotError
+from voicebot.logging_setup import setup_logging
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
     from voicebot.memory import limit_malloc_arenas
-    from voicebot.tokens import token_file, with_api_token
+    from voicebot.retention_files import make_private
+    from voicebot.secrets_check import check_secrets
+    from voicebot.tokens import token_file, with_api_token, with_internal_tokens
     from voicebot.web.app import create_app
 
     limit_malloc_arenas()
+    os.umask(0o077)  # the database, logs and tokens it creates: owner only
+    make_private(settings.data_dir)
 
     if not settings.api_token:
         settings = with_api_token(settings)
         logging.getLogger("voicebot").info(
             "VOICEBOT_API_TOKEN is not set: the API token is in %s", token_file(settings)
         )
+    settings = with_internal_tokens(settings)
+    check_secrets(settings)
     web.run_app(
         create_app(settings),
         host=settings.host,
@@ -42,10 +49,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.secrets_check import check_secrets
     from voicebot.stack import run_stack
-    from voicebot.tokens import with_api_token
+    from voicebot.tokens import with_api_token, with_internal_tokens
 
-    with_api_token(settings)  # generated once, so the gateway and `voicebot call` share it
+    os.umask(0o077)  # children inherit it: Rasa's tracker store and the logs are private
+    # generated once, so the gateway and `voicebot call` share them
+    check_secrets(with_internal_tokens(with_api_token(settings)))
     return asyncio.run(run_stack(settings))
 
 
@@ -164,10 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        logging.basicConfig(
-            level=os.environ.get("VOICEBOT_LOG_LEVEL", settings.log_level).upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        setup_logging(settings, os.environ.get("VOICEBOT_LOG_LEVEL", settings.log_level))
         return int(args.func(args, settings))
     except VoicebotError as exc:
         print(f"voicebot: {exc}", file=sys.stderr)

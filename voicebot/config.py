@@ -81,7 +81,11 @@ class RasaSettings:
     """The Rasa server and action server the gateway talks to."""
 
     url: str = "http://127.0.0.1:5005"
-    token: str = "voicebot-local-rasa-token"  # Rasa's --auth-token, for the tracker API
+    # Rasa's auth token (tracker and status API); unset: generated into <data_dir>/rasa-token
+    token: str | None = None
+    # shared secret the action server's /webhook requires (header X-Voicebot-Actions-Token);
+    # unset: generated into <data_dir>/actions-token by `voicebot stack`
+    actions_token: str | None = None
     actions_url: str = "http://127.0.0.1:5055"
     project_dir: Path = Path("rasa_project")
     venv: Path = Path(".venv-rasa")  # the Python 3.10 virtualenv holding Rasa
@@ -110,7 +114,7 @@ class HandoffSettings:
     service_hours: str = "Mo-Fr 08:00-18:00"  # outside them: callback request, no transfer
     timezone: str = "Europe/Berlin"
     transfer_hook_url: str | None = None  # WebSocket transports: POSTed before the stream ends
-    transfer_hook_secret: str | None = None  # HMAC key of the hook; default: webhook_secret
+    transfer_hook_secret: str | None = None  # HMAC key of the hook (its own, never the CRM's)
     transfer_hook_timeout_s: float = 3.0
     webhook_url: str | None = None  # CRM/ticket system: every handoff is POSTed here
     webhook_secret: str | None = None
@@ -128,7 +132,9 @@ class ConsoleSettings:
     supervisors: dict[str, str] = field(default_factory=dict)  # also analytics and forecast
     trainers: dict[str, str] = field(default_factory=dict)  # also the trainer's pages
     session_hours: float = 8.0  # a login expires after this long
-    secure_cookie: bool = False  # set the cookie's Secure flag (behind a TLS proxy)
+    # the cookie's Secure flag: "auto" sets it unless the console listens on plain-HTTP
+    # loopback (make run, tests); "true" behind a TLS proxy; "false" only for plain-HTTP tests
+    secure_cookie: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,9 @@ class Settings:
     default_department: str = "buergerbuero"  # transfer target when none is named
     transcript_retention_days: int = 30
     log_level: str = "INFO"
+    log_file: Path | None = None  # unset: stderr; set: rotated (`voicebot stack` sets it)
+    log_max_mb: int = 10  # a log file is rotated at this size
+    log_backups: int = 5  # rotated files kept; older ones, and any past the retention, go
     asr: AsrSettings = field(default_factory=AsrSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
     vad: VadSettings = field(default_factory=VadSettings)
@@ -253,7 +262,7 @@ SECTIONS: dict[str, type] = {
 }
 SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}
 SECRET_SETTINGS |= {"supervisors", "trainers"}
-SECRET_SETTINGS |= {"auth_password", "register_password", "password"}
+SECRET_SETTINGS |= {"auth_password", "register_password", "password", "token", "actions_token"}
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:

@@ -25,6 +25,7 @@ from voicebot.mail.sender import MailSender
 from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
 from voicebot.pipeline.services import Services
 from voicebot.procstats import process_stats
+from voicebot.retention_files import purge_files
 from voicebot.services import models
 from voicebot.services.asr import AsrService
 from voicebot.services.dialogue import RasaClient
@@ -119,6 +120,7 @@ class Gateway:
         handoffs = await self.handoff_store.purge_older_than(cutoff)
         requests = await self.requests.purge_older_than(cutoff)
         await self.sessions.purge_expired(now)
+        await asyncio.to_thread(purge_files, self.settings, cutoff)  # trackers, logs
         if calls or handoffs or requests:
             log.info(
                 "retention: deleted %d call record(s), %d handoff(s) and %d request(s) "

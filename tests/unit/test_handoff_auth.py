@@ -74,3 +74,51 @@ def test_handoff_and_console_settings_from_file_and_environment(tmp_path: Path) 
     assert pairs.handoff.targets == {"a": "sip:a@x", "b": "sip:b@x"}
     with pytest.raises(ConfigError, match="VOICEBOT_HANDOFF_TARGETS"):
         load_settings(None, env={"VOICEBOT_HANDOFF_TARGETS": "not a mapping"})
+
+
+def test_the_throttle_stays_bounded_and_forgets_expired_failures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12, finding 11: invented names cannot grow the throttle without limit."""
+    now = [1000.0]
+    monkeypatch.setattr("voicebot.web.agent_auth.time.monotonic", lambda: now[0])
+    throttle = LoginThrottle(max_tracked=100)
+    for i in range(1000):
+        throttle.failed(f"name-{i}", "10.0.0.9")
+        assert not throttle.blocked(f"name-{i}", "10.0.0.9")  # a lookup adds nothing
+    assert len(throttle) <= 100
+    now[0] += 10_000  # past the window: every failure is expired
+    throttle.failed("anna", "10.0.0.1")
+    assert len(throttle) == 1
+    for _ in range(5):
+        throttle.failed("x" * 100_000, "10.0.0.1")
+    assert throttle.blocked("x" * 64 + "y", "10.0.0.1")  # keyed on a bounded name
+
+
+def test_login_refuses_overlong_names_and_uses_its_own_small_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long name costs nothing; scrypt never runs in the default executor (TTS uses it)."""
+    import asyncio
+    import threading
+
+    from voicebot.web import agent_auth
+
+    seen: list[str] = []
+    real = agent_auth.verify_password
+
+    def spy(password: str, stored: str) -> bool:
+        seen.append(threading.current_thread().name)
+        return real(password, stored)
+
+    agents = {"anna": hash_password("richtig-und-lang")}
+
+    async def scenario() -> tuple[bool, bool]:
+        long_name = await agent_auth.check_login(agents, "a" * 100_000, "x")
+        good = await agent_auth.check_login(agents, "anna", "richtig-und-lang")
+        return long_name, good
+
+    monkeypatch.setattr(agent_auth, "verify_password", spy)
+    long_name, good = asyncio.run(scenario())
+    assert not long_name and good
+    assert seen and all(name.startswith("scrypt") for name in seen)

@@ -261,7 +261,7 @@ class HandoffService:
             "caller": handoff.caller if handoff else None,
         }
         data = json.dumps(body, ensure_ascii=False).encode()
-        secret = cfg.transfer_hook_secret or cfg.webhook_secret
+        secret = cfg.transfer_hook_secret  # its own key: the CRM's is never reused
         timeout = aiohttp.ClientTimeout(total=cfg.transfer_hook_timeout_s)
         for attempt in (1, 2):
             headers = signed_headers(secret, data)

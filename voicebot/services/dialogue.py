@@ -96,7 +96,7 @@ class RasaClient:
 
     async def tracker(self, sender: str) -> TrackerSummary:
         """Reads the latest intent and the slots of a conversation."""
-        params = {"include_events": "NONE", "token": self._settings.token}
+        params = {"include_events": "NONE", **self._token()}
         try:
             data = await asyncio.wait_for(
                 self._get_json("GET", f"/conversations/{sender}/tracker", params=params),
@@ -110,7 +110,7 @@ class RasaClient:
 
     async def ready(self) -> bool:
         """Whether the Rasa server is up with a model loaded."""
-        params = {"token": self._settings.token}
+        params = self._token()
         try:
             data = await asyncio.wait_for(self._get_json("GET", "/status", params=params), 3)
         except (asyncio.TimeoutError, aiohttp.ClientError, json.JSONDecodeError, DialogueError):
@@ -129,6 +129,11 @@ class RasaClient:
             return await asyncio.wait_for(probe(), 3)
         except (asyncio.TimeoutError, aiohttp.ClientError):
             return False
+
+    def _token(self) -> dict[str, str]:
+        """Rasa's auth token as the query parameter its API reads (Rasa 3.6 accepts no header
+        for it, only `?token=` or a JWT); it travels on loopback only."""
+        return {"token": self._settings.token} if self._settings.token else {}
 
     async def _get_json(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request to Rasa; non-200 answers become DialogueError."""

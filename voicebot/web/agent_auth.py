@@ -20,14 +20,15 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 from aiohttp import web
 
-from voicebot.config import ConsoleSettings
+from voicebot.config import ConsoleSettings, Settings
 from voicebot.store.sessions import AgentSession
 from voicebot.web.keys import GATEWAY
 
@@ -38,6 +39,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PUBLIC_PATHS = ("/agent/login", "/agent/static/")
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 600.0
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 SESSION = web.RequestKey("agent_session", AgentSession)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 R = TypeVar("R", bound=web.StreamResponse)
@@ -85,36 +87,93 @@ def verify_password(password: str, stored: str) -> bool:
 _DUMMY_HASH = "scrypt:16384:8:1:AAAAAAAAAAAAAAAAAAAAAA:" + "A" * 43
 
 
+MAX_NAME_CHARS = 64  # longer login names are refused before any work
+MAX_PASSWORD_CHARS = 1024  # scrypt's cost grows with the password's length
+MAX_TRACKED = 10_000  # (name, address) pairs the throttle remembers; the oldest go first
+SCRYPT_WORKERS = 2
+_scrypt_pool: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """scrypt's own small pool: logins never hold up TTS or ASR in the default executor."""
+    global _scrypt_pool
+    if _scrypt_pool is None:
+        _scrypt_pool = ThreadPoolExecutor(SCRYPT_WORKERS, thread_name_prefix="scrypt")
+    return _scrypt_pool
+
+
 async def check_login(agents: dict[str, str], name: str, password: str) -> bool:
     """Verifies a login off the event loop; unknown names cost as much time as known ones."""
+    if len(name) > MAX_NAME_CHARS or len(password) > MAX_PASSWORD_CHARS:
+        return False
     stored = agents.get(name)
-    ok = await asyncio.to_thread(verify_password, password, stored or _DUMMY_HASH)
+    loop = asyncio.get_running_loop()
+    ok = await loop.run_in_executor(_pool(), verify_password, password, stored or _DUMMY_HASH)
     return ok and stored is not None
 
 
 class LoginThrottle:
-    """At most MAX_FAILURES wrong passwords per name and address within FAILURE_WINDOW_S."""
+    """At most MAX_FAILURES wrong passwords per name and address within FAILURE_WINDOW_S.
 
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+    Bounded: expired entries are pruned as failures come in, and past MAX_TRACKED pairs the
+    oldest are forgotten, so a flood of invented names cannot grow it without limit."""
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
+    def __init__(self, max_tracked: int = MAX_TRACKED) -> None:
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._max = max_tracked
+
+    @staticmethod
+    def _key(name: str, remote: str) -> tuple[str, str]:
+        return name[:MAX_NAME_CHARS], remote
+
+    def _recent(self, key: tuple[str, str]) -> int:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0
         while failures and failures[0] < time.monotonic() - FAILURE_WINDOW_S:
             failures.popleft()
-        return failures
+        if not failures:
+            del self._failures[key]
+        return len(failures)
+
+    def _prune(self) -> None:
+        """Drops expired pairs, then the oldest ones while over the bound."""
+        cutoff = time.monotonic() - FAILURE_WINDOW_S
+        for key in [k for k, v in self._failures.items() if not v or v[-1] < cutoff]:
+            del self._failures[key]
+        while len(self._failures) >= self._max:
+            del self._failures[next(iter(self._failures))]
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
     def blocked(self, name: str, remote: str) -> bool:
         """Whether this name from this address must wait."""
-        return len(self._recent((name, remote))) >= MAX_FAILURES
+        return self._recent(self._key(name, remote)) >= MAX_FAILURES
 
     def failed(self, name: str, remote: str) -> None:
         """Counts one wrong password."""
-        self._recent((name, remote)).append(time.monotonic())
+        key = self._key(name, remote)
+        if self._recent(key) == 0:
+            if len(self._failures) >= self._max:
+                self._prune()
+            self._failures[key] = deque()
+        self._failures[key].append(time.monotonic())
 
     def succeeded(self, name: str, remote: str) -> None:
         """Forgets the failures after a good login."""
-        self._failures.pop((name, remote), None)
+        self._failures.pop(self._key(name, remote), None)
+
+
+def cookie_secure(settings: Settings) -> bool:
+    """The Secure flag of console cookies: on unless "auto" and the console is plain-HTTP
+    loopback (make run, the tests), where a browser would not send a Secure cookie back."""
+    mode = settings.console.secure_cookie.strip().lower()
+    if mode in {"1", "true", "yes", "on"}:
+        return True
+    if mode in {"0", "false", "no", "off"}:
+        return False
+    return settings.host not in LOOPBACK_HOSTS
 
 
 # ---- roles --------------------------------------------------------------------------------
@@ -174,7 +233,7 @@ async def start_session(request: web.Request, response: web.StreamResponse, agen
         path="/agent",
         httponly=True,
         samesite="Strict",
-        secure=console.secure_cookie,
+        secure=cookie_secure(gateway.settings),
     )
 
 

@@ -67,7 +67,7 @@ def _login_form(request: web.Request, error: str | None = None, status: int = 20
         path="/agent/login",
         httponly=True,
         samesite="Strict",
-        secure=request.app[GATEWAY].settings.console.secure_cookie,
+        secure=auth.cookie_secure(request.app[GATEWAY].settings),
     )
     return response
 

@@ -1,0 +1,84 @@
+"""Retention covers Rasa's tracker store and the logs; the data directory is private
+(issue 12, findings 5 and 14)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from voicebot.config import Settings
+from voicebot.retention_files import TRACKER_DB, make_private
+
+# the columns of Rasa 3.6's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent)
+EVENTS = (
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+    "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+    "action_name VARCHAR(255), data TEXT)"
+)
+
+
+def _tracker(path: Path, events: list[tuple[str, float]]) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(EVENTS)
+        conn.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
+            [(s, ts, '{"text": "Mein Name ist Jürgen Müller"}') for s, ts in events],
+        )
+
+
+def _senders(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT sender_id FROM events")}
+
+
+def test_the_gateway_purge_deletes_old_rasa_conversations_and_old_logs(tmp_path: Path) -> None:
+    from voicebot.gateway import Gateway
+
+    now = datetime.now(timezone.utc)
+    old, recent = (now - timedelta(days=40)).timestamp(), (now - timedelta(days=1)).timestamp()
+    # "mixed" spoke 40 days ago and yesterday: its conversation is still within the retention
+    _tracker(tmp_path / TRACKER_DB, [("old", old), ("old", old + 5), ("new", recent)])
+    with sqlite3.connect(tmp_path / TRACKER_DB) as conn:
+        conn.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp) VALUES ('mixed', 'user', ?)",
+            [(old,), (recent,)],
+        )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in ("gateway.log", "gateway.log.1", "rasa.log.2", "actions.log"):
+        (logs / name).write_text("x")
+    os.utime(logs / "gateway.log.1", (old, old))
+    os.utime(logs / "actions.log", (old, old))  # a live file is rotated, never deleted
+    (logs / "rasa.log.2").touch()
+
+    async def scenario() -> None:
+        gateway = Gateway(Settings(data_dir=tmp_path, transcript_retention_days=30))
+        await gateway.store.open()
+        await gateway.purge_expired(now)
+        await gateway.store.close()
+
+    asyncio.run(scenario())
+    assert _senders(tmp_path / TRACKER_DB) == {"new", "mixed"}
+    assert sorted(p.name for p in logs.iterdir()) == ["actions.log", "gateway.log", "rasa.log.2"]
+
+
+def test_the_data_directory_is_0700_and_its_files_0600(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    (data / "logs").mkdir(parents=True)
+    (data / "models").mkdir()
+    for path in (data / "voicebot.db", data / TRACKER_DB, data / "logs" / "rasa.log"):
+        path.write_text("x")
+        path.chmod(0o644)
+    (data / "models" / "voice.onnx").write_text("shared")
+    (data / "models" / "voice.onnx").chmod(0o644)
+    data.chmod(0o755)
+    make_private(data)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "logs").stat().st_mode) == 0o700
+    for path in (data / "voicebot.db", data / TRACKER_DB, data / "logs" / "rasa.log"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((data / "models" / "voice.onnx").stat().st_mode) == 0o644
