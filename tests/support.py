@@ -65,6 +65,10 @@ def stack_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "VOICEBOT_RASA_URL": f"http://127.0.0.1:{free_port()}",
             "VOICEBOT_RASA_ACTIONS_URL": f"http://127.0.0.1:{free_port()}",
             "VOICEBOT_API_TOKEN": "test-token-" + os.urandom(16).hex(),
+            # the media stream's token; also in this process, where `place_call` reads it
+            "VOICEBOT_MEDIA_TOKEN": os.environ.setdefault(
+                "VOICEBOT_MEDIA_TOKEN", "test-media-" + os.urandom(16).hex()
+            ),
             # the stack's Rasa token, so that a second gateway can use the same Rasa
             "VOICEBOT_RASA_TOKEN": "test-rasa-token-" + os.urandom(16).hex(),
             "VOICEBOT_MODELS_CACHE_DIR": str(ROOT / "var" / "models"),

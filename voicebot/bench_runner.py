@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -77,6 +78,10 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
                 "VOICEBOT_PORT": port,
                 "VOICEBOT_MAX_CALLS": str(max(levels)),
                 "VOICEBOT_API_TOKEN": os.urandom(12).hex(),
+                # the media stream's token; also here, where `place_call` reads it
+                "VOICEBOT_MEDIA_TOKEN": os.environ.setdefault(
+                    "VOICEBOT_MEDIA_TOKEN", secrets.token_urlsafe(32)
+                ),
                 "VOICEBOT_MODELS_CACHE_DIR": str(settings.model_cache_dir.resolve()),
             }
         )

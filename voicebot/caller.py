@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -134,16 +135,19 @@ async def place_call(
     hangup_after_s: float | None = None,
     dtmf: str | None = None,
     call_sid: str | None = None,
+    media_token: str | None = None,
 ) -> CallResult:
     """Plays each utterance after the bot's previous turn; returns what happened.
 
-    An utterance given as a string is sent as keypad digits (DTMF), e.g. "51373#"."""
+    An utterance given as a string is sent as keypad digits (DTMF), e.g. "51373#". The stream
+    authenticates with `media_token` (default: $VOICEBOT_MEDIA_TOKEN) as a bearer token."""
+    headers = media_headers(media_token)
     call_sid = call_sid or "CA" + uuid.uuid4().hex
     stream_sid = "MZ" + uuid.uuid4().hex
     line = _Line()
     spans: list[tuple[float, float]] = []
     async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(url, max_msg_size=1 << 20) as ws:
+        async with http.ws_connect(url, max_msg_size=1 << 20, headers=headers) as ws:
             receiver = asyncio.create_task(_receive(ws, line, stream_sid))
             chunk = 0
 
@@ -227,6 +231,13 @@ async def place_call(
         if api_token:
             result.record = await fetch_record(http, url, call_sid, api_token)
     return result
+
+
+def media_headers(media_token: str | None = None) -> dict[str, str]:
+    """The upgrade headers that authenticate a stream: the media token as a bearer token,
+    given or from $VOICEBOT_MEDIA_TOKEN (the test stack sets it); none without a token."""
+    token = media_token or os.environ.get("VOICEBOT_MEDIA_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def api_base(ws_url: str) -> str:

@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from voicebot.memory import limit_malloc_arenas
     from voicebot.retention_files import make_private
     from voicebot.secrets_check import check_secrets
-    from voicebot.tokens import token_file, with_api_token, with_internal_tokens
+    from voicebot.tokens import token_file, with_api_token, with_internal_tokens, with_media_token
     from voicebot.web.app import create_app
 
     limit_malloc_arenas()
@@ -36,6 +36,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "VOICEBOT_API_TOKEN is not set: the API token is in %s", token_file(settings)
         )
     settings = with_internal_tokens(settings)
+    settings = with_media_token(settings)  # VOICEBOT_MEDIA_TOKEN, or <data_dir>/media-token
     check_secrets(settings)
     web.run_app(
         create_app(settings),
@@ -51,11 +52,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _stack(args: argparse.Namespace, settings: Settings) -> int:
     from voicebot.secrets_check import check_secrets
     from voicebot.stack import run_stack
-    from voicebot.tokens import with_api_token, with_internal_tokens
+    from voicebot.tokens import with_api_token, with_internal_tokens, with_media_token
 
     os.umask(0o077)  # children inherit it: Rasa's tracker store and the logs are private
     # generated once, so the gateway and `voicebot call` share them
     check_secrets(with_internal_tokens(with_api_token(settings)))
+    with_media_token(settings)
     return asyncio.run(run_stack(settings))
 
 
@@ -76,7 +78,7 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 
     url = args.url or f"ws://{settings.host}:{settings.port}/media/twilio"
     utterances = caller_steps(args.audio, load_caller_audio)
-    from voicebot.tokens import read_api_token
+    from voicebot.tokens import read_api_token, read_media_token
 
     token = args.token or read_api_token(settings)
     result = asyncio.run(
@@ -87,6 +89,7 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
             language=args.language,
             api_token=token,
             dtmf=args.dtmf,
+            media_token=read_media_token(settings),
         )
     )
     if args.record:

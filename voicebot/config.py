@@ -205,6 +205,25 @@ class MailSettings:
     backoff_max_s: float = 600.0
 
 
+# ---- media WebSocket security (issue 12, findings 2 and 6) ------------------------------------
+@dataclass(frozen=True)
+class MediaSettings:
+    """/media/twilio: who may open a stream, and the bounds on every stream."""
+
+    auth: str = "token"  # "token": signature, bearer or start token; "none": loopback only
+    token: str | None = None  # VOICEBOT_MEDIA_TOKEN; unset: generated into <data_dir>/media-token
+    twilio_auth_token: str | None = None  # validates X-Twilio-Signature on the upgrade
+    public_url: str | None = None  # the wss:// URL Twilio dials, when a proxy rewrites it
+    # sockets open without a valid `start`; they also count against max_calls (more: 1013)
+    max_pending: int = 16
+    start_timeout_s: float = 10.0  # no valid `start` by then: closed 1008
+    max_message_bytes: int = 64 * 1024  # larger frames close the stream with 1009
+    burst_ms: int = 2000  # caller audio allowed ahead of real time (more: closed 1008)
+
+
+# ---- end of the media WebSocket block ---------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs, loaded once and passed down explicitly."""
@@ -236,6 +255,7 @@ class Settings:
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     sip: SipSettings = field(default_factory=SipSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)  # media WebSocket security
 
     @property
     def db_path(self) -> Path:
@@ -259,10 +279,13 @@ SECTIONS: dict[str, type] = {
     "analytics": AnalyticsSettings,
     "sip": SipSettings,
     "mail": MailSettings,
+    "media": MediaSettings,  # media WebSocket security
 }
+MEDIA_SECRET_SETTINGS = {"token", "twilio_auth_token"}  # [media]
 SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}
 SECRET_SETTINGS |= {"supervisors", "trainers"}
 SECRET_SETTINGS |= {"auth_password", "register_password", "password", "token", "actions_token"}
+SECRET_SETTINGS |= MEDIA_SECRET_SETTINGS
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:

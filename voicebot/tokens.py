@@ -1,4 +1,4 @@
-"""The API bearer token: VOICEBOT_API_TOKEN, or one generated once into <data_dir>/api-token.
+"""The API and media tokens: configured, or generated once into <data_dir>/api-token, media-token.
 
 A generated token lets `make run` followed by `voicebot call` read call records on a fresh
 machine without a manual step, while the API still refuses every request without the token.
@@ -7,6 +7,7 @@ machine without a manual step, while the API still refuses every request without
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -72,3 +73,37 @@ def with_internal_tokens(settings: Settings) -> Settings:
     )
     return dataclasses.replace(settings, rasa=rasa)
 
+
+# ---- the media WebSocket token (issue 12, finding 2) --------------------------------------
+MEDIA_TOKEN_FILE = "media-token"
+
+
+def same_secret(given: str | bytes | None, expected: str | bytes | None) -> bool:
+    """Constant-time comparison of two secrets as bytes: never raises, whatever `given` holds
+    (non-ASCII, a lone surrogate); False when either is missing or empty."""
+    if not given or not expected:
+        return False
+    if isinstance(given, str):
+        given = given.encode("utf-8", "surrogatepass")
+    if isinstance(expected, str):
+        expected = expected.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(given, expected)
+
+
+def media_token_file(settings: Settings) -> Path:
+    """Where a generated media token is kept (readable by its owner only)."""
+    return settings.data_dir / MEDIA_TOKEN_FILE
+
+
+def read_media_token(settings: Settings) -> str | None:
+    """VOICEBOT_MEDIA_TOKEN, else the generated one if it exists."""
+    if settings.media.token:
+        return settings.media.token
+    path = media_token_file(settings)
+    return path.read_text().strip() or None if path.is_file() else None
+
+
+def with_media_token(settings: Settings) -> Settings:
+    """Settings whose media token is set, generating and storing one (mode 0600) if needed."""
+    token = settings.media.token or stored_secret(settings.data_dir, MEDIA_TOKEN_FILE)
+    return dataclasses.replace(settings, media=dataclasses.replace(settings.media, token=token))

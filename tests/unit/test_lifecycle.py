@@ -20,12 +20,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.unit.pipeline_fakes import FakeRasa, Fakes, FakeSink, settings, until
+from voicebot.caller import media_headers
+from voicebot.config import MediaSettings
 from voicebot.lifecycle import CallLifecycle
 from voicebot.pipeline.call import CallInfo, CallSession
 from voicebot.protocol.media import twilio
 from voicebot.services.dialogue import BotMessage
 from voicebot.store.calls import CallRecord, CallStore
 from voicebot.transports.twilio_ws import twilio_stream_handler
+
+MEDIA_TOKEN = "media-token-for-tests"
 
 
 class FlakyStore(CallStore):
@@ -49,12 +53,14 @@ class FlakyStore(CallStore):
 
 @asynccontextmanager
 async def lifecycle(
-    tmp_path: Path, *replies: list[BotMessage], max_calls: int = 2
+    tmp_path: Path, *replies: list[BotMessage], max_calls: int = 2, **media_settings: Any
 ) -> AsyncIterator[tuple[CallLifecycle, FlakyStore]]:
-    """A lifecycle whose models are loaded, over fakes and a real store."""
+    """A lifecycle whose models are loaded, over fakes and a real store; `media_settings`
+    override the media WebSocket's (the media token is MEDIA_TOKEN unless given)."""
     store = FlakyStore(tmp_path / "calls.sqlite")
     await store.open()
-    fakes = Fakes(settings=settings(max_calls=max_calls), rasa=FakeRasa(*replies))
+    media = MediaSettings(**{"token": MEDIA_TOKEN, **media_settings})
+    fakes = Fakes(settings=settings(max_calls=max_calls, media=media), rasa=FakeRasa(*replies))
     fakes.store = store  # type: ignore[assignment]
     calls = CallLifecycle(fakes.settings, Counter())
     calls.services = fakes.services()
@@ -226,7 +232,7 @@ async def stream(
     app = web.Application()
     app.router.add_get("/media/twilio", twilio_stream_handler(calls, calls.settings))
     async with TestClient(TestServer(app)) as client:
-        ws = await client.ws_connect("/media/twilio")
+        ws = await client.ws_connect("/media/twilio", headers=media_headers(MEDIA_TOKEN))
         for text in send:
             await ws.send_str(text)
         reason = ""

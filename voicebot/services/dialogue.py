@@ -6,6 +6,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -72,6 +73,12 @@ def summarise_tracker(data: dict[str, Any]) -> TrackerSummary:
     return TrackerSummary(intent.get("name"), intent.get("confidence"), slots)
 
 
+def tracker_path(sender: str) -> str:
+    """The tracker's path for a sender id, quoted: a `/`, `?` or `#` (legal in a SIP Call-ID)
+    stays part of the id instead of changing the URL."""
+    return f"/conversations/{quote(sender, safe='')}/tracker"
+
+
 class RasaClient:
     """Talks to the Rasa server over HTTP; one instance per gateway."""
 
@@ -99,7 +106,7 @@ class RasaClient:
         params = {"include_events": "NONE", **self._token()}
         try:
             data = await asyncio.wait_for(
-                self._get_json("GET", f"/conversations/{sender}/tracker", params=params),
+                self._get_json("GET", tracker_path(sender), params=params),
                 self._settings.timeout_s,
             )
         except asyncio.TimeoutError as exc:

@@ -3,7 +3,8 @@
 All SQL runs on the database's one worker thread (`voicebot.store.db`), so the event loop never
 waits on disk. A failed write (disk full, locked file, database down) is logged with what the
 operator should do and kept in memory to be retried with the next write: nothing is lost while
-the process lives.
+the process lives. A write the database can never take (a value it refuses: bad text, a
+constraint) is dropped with an error in the log, so it cannot block the writes behind it.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class CallStore:
         self.db = target if isinstance(target, Database) else Database(target)
         self.path = self.db.target
         self._backlog: list[tuple[str, tuple[Any, ...]]] = []
+        self.dropped = 0  # writes the database refused for good (see `_flush_backlog`)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await self.db.run(lambda _conn: fn())
@@ -124,11 +126,24 @@ class CallStore:
         return self.db.conn().raw
 
     def _flush_backlog(self) -> None:
-        """Retries writes that failed earlier, in their original order."""
+        """Retries writes that failed earlier, in their original order; raises only for an
+        error that may pass (`db.transient`), and drops a write that can never succeed."""
         conn = self.db.conn()
         while self._backlog:
             sql, params = self._backlog[0]
-            conn.execute(sql, params)
+            try:
+                conn.execute(sql, params)
+            except self.db.transient:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any permanent refusal: drop this one write
+                self.dropped += 1
+                log.error(
+                    "a call record write was refused by %s and dropped (%s: %s); the writes "
+                    "after it go on",
+                    self.db.description,
+                    type(exc).__name__,
+                    exc,
+                )
             self._backlog.pop(0)
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:

@@ -83,10 +83,13 @@ class Database:
         self._conn: Conn | None = None
         self.schema: SchemaState | None = None  # set by open(): the migrations applied
         self.errors: tuple[type[Exception], ...] = (sqlite3.Error, MigrationError)
+        # errors that may pass (locked, disk full, server down): a write is worth retrying
+        self.transient: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
         if self.backend == "postgresql":
             import psycopg
 
             self.errors = (sqlite3.Error, MigrationError, psycopg.Error)
+            self.transient = (sqlite3.OperationalError, psycopg.OperationalError)
 
     @property
     def description(self) -> str:

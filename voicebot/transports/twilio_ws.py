@@ -8,8 +8,10 @@ record is final, so a platform that reads the record on close reads a closed one
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -22,6 +24,8 @@ from voicebot.lifecycle import CallLifecycle, LiveCall
 from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 from voicebot.protocol.media import twilio
+from voicebot.protocol.media.pacing import MediaPacer
+from voicebot.transports import media_auth
 
 log = logging.getLogger(__name__)
 
@@ -84,68 +88,173 @@ class TwilioSink:
             await self._ws.close(code=aiohttp.WSCloseCode.OK, message=message)
 
 
+class StreamGate:
+    """What one gateway's media endpoint allows: credentials, and sockets still without a call
+    (each counts against `max_calls` like a ringing call, and at most `max_pending` of them)."""
+
+    def __init__(self, calls: CallLifecycle, settings: Settings) -> None:
+        self.calls = calls
+        self.settings = settings
+        self.pending = 0
+
+    def check_upgrade(self, request: web.Request) -> bool:
+        """Raises 401 for an upgrade without valid credentials; returns whether the `start`
+        must still prove itself (a Twilio-signed request whose signature cannot be checked
+        here, for `customParameters.token`)."""
+        if not media_auth.auth_required(self.settings) or media_auth.upgrade_authorised(
+            request, self.settings
+        ):
+            return False
+        signed = "X-Twilio-Signature" in request.headers
+        if signed and not self.settings.media.twilio_auth_token and self.settings.media.token:
+            return True
+        self.calls.metrics["media_auth_refused"] += 1
+        log.warning("refusing media stream from %s: no valid credentials", request.remote)
+        raise web.HTTPUnauthorized(
+            text="media stream refused: missing or wrong credentials",
+            headers={"WWW-Authenticate": 'Bearer realm="voicebot-media"'},
+        )
+
+    def refusal(self) -> str | None:
+        """Why one more socket cannot wait for its `start` now, or None."""
+        if self.pending >= self.settings.media.max_pending:
+            self.calls.metrics["calls_refused"] += 1
+            return f"too many streams waiting for start (max {self.settings.media.max_pending})"
+        return self.calls.refusal(ringing=self.pending)
+
+
 def twilio_stream_handler(calls: CallLifecycle, settings: Settings) -> Handler:
-    """The handler of GET /media/twilio for one gateway's calls."""
+    """The handler of GET /media/twilio for one gateway's calls; raises ConfigError for
+    `media_auth = "none"` off loopback."""
+    media_auth.check_media_auth(settings)
+    gate = StreamGate(calls, settings)
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
-        return await handle_twilio_stream(request, calls, settings)
+        return await handle_twilio_stream(request, gate)
 
     return handler
 
 
-async def handle_twilio_stream(
-    request: web.Request, calls: CallLifecycle, settings: Settings
-) -> web.WebSocketResponse:
+async def handle_twilio_stream(request: web.Request, gate: StreamGate) -> web.WebSocketResponse:
     """GET /media/twilio: one bidirectional Twilio media stream."""
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=256 * 1024)
+    settings = gate.settings
+    needs_start_token = gate.check_upgrade(request)  # 401 before the upgrade
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=settings.media.max_message_bytes)
     await ws.prepare(request)
     peer = request.remote
-    refusal = calls.refusal()
+    refusal = gate.refusal()
     if refusal is not None:
         log.warning("refusing media stream from %s: %s", peer, refusal)
         await ws.close(code=CLOSE_TRY_AGAIN_LATER, message=refusal.encode())
         return ws
-    protocol = twilio.TwilioSession()
-    call: LiveCall | None = None
-    end_reason = "hangup"
-    close: tuple[int, bytes] | None = None  # the close frame for a protocol error
+    stream = _Stream(gate, ws, needs_start_token)
+    gate.pending += 1
     try:
-        async for msg in ws:
-            if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                break
-            event = protocol.receive(msg.data)
-            if isinstance(event, twilio.Start):
-                call = await _start_call(calls, settings, ws, event)
-            elif call is None:
-                continue  # `connected` before `start`
-            elif isinstance(event, twilio.Media):
-                if event.track in ("inbound", "inbound_track"):
-                    await call.session.feed_audio(ulaw_decode(event.payload))
-            elif isinstance(event, twilio.Dtmf):
-                call.session.feed_dtmf(event.digit)
-            elif isinstance(event, twilio.Stop):
-                break
-    except ProtocolError as exc:
-        log.warning("closing media stream from %s: %s (code %d)", peer, exc.reason, exc.status)
-        calls.metrics["protocol_errors"] += 1
-        end_reason = "protocol_error"
-        close = (exc.status, exc.reason.encode()[:120])
-    except Exception:  # noqa: BLE001 - one broken call must not reach the server; logged
-        log.exception("media stream from %s failed", peer)
-        end_reason = "error"
+        await stream.run(peer)
     finally:
-        if call is not None:
-            await call.end(end_reason)  # the record is final before the caller sees the close
-        if not ws.closed:
-            await (ws.close(code=close[0], message=close[1]) if close else ws.close())
+        if not stream.started:
+            gate.pending -= 1
     return ws
+
+
+class _Stream:
+    """One stream's receive loop: start (within the timeout, authorised, admitted), then media."""
+
+    def __init__(self, gate: StreamGate, ws: web.WebSocketResponse, needs_token: bool) -> None:
+        self.gate = gate
+        self.ws = ws
+        self.needs_token = needs_token
+        self.started = False
+        self.protocol = twilio.TwilioSession()
+        self.pacer = MediaPacer(twilio.SAMPLE_RATE, gate.settings.media.burst_ms)
+        self.call: LiveCall | None = None
+
+    async def _next(self, deadline: float) -> aiohttp.WSMessage:
+        """The next frame; before the call starts, only until the start deadline."""
+        if self.call is not None:
+            return await self.ws.receive()
+        try:
+            return await self.ws.receive(timeout=max(deadline - time.monotonic(), 0.001))
+        except asyncio.TimeoutError:
+            timeout = self.gate.settings.media.start_timeout_s
+            raise twilio_fail(f"no start within {timeout:g} s") from None
+
+    async def run(self, peer: str | None) -> None:
+        """Receives until the stream ends; ends the call and closes the socket whatever fails."""
+        calls, ws = self.gate.calls, self.ws
+        end_reason = "hangup"
+        close: tuple[int, bytes] | None = None  # the close frame for a protocol error
+        deadline = time.monotonic() + self.gate.settings.media.start_timeout_s
+        try:
+            while True:
+                msg = await self._next(deadline)
+                if msg.type == aiohttp.WSMsgType.ERROR:
+                    calls.metrics["protocol_errors"] += 1
+                    log.warning("media stream from %s failed: %s", peer, msg.data)
+                    end_reason = "protocol_error"
+                    break
+                if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    break
+                if not await self._handle(self.protocol.receive(msg.data)):
+                    break
+        except ProtocolError as exc:
+            log.warning("closing media stream from %s: %s (code %d)", peer, exc.reason, exc.status)
+            calls.metrics["protocol_errors"] += 1
+            end_reason = "protocol_error"
+            close = (exc.status, exc.reason.encode()[:120])
+        except Exception:  # noqa: BLE001 - one broken call must not reach the server; logged
+            log.exception("media stream from %s failed", peer)
+            calls.metrics["transport_errors"] += 1
+            end_reason = "error"
+        finally:
+            if self.call is not None:
+                await self.call.end(end_reason)  # the record is final before the close
+            if not ws.closed:
+                await (ws.close(code=close[0], message=close[1]) if close else ws.close())
+
+    async def _handle(self, event: twilio.TwilioEvent) -> bool:
+        """Acts on one event; False once the stream is over."""
+        call = self.call
+        if isinstance(event, twilio.Start):
+            await self._start(event)
+        elif call is None:
+            pass  # `connected` before `start`
+        elif isinstance(event, twilio.Media):
+            self.pacer.arrive(len(event.payload), time.monotonic())
+            if event.track in ("inbound", "inbound_track"):
+                await call.session.feed_audio(ulaw_decode(event.payload))
+        elif isinstance(event, twilio.Dtmf):
+            call.session.feed_dtmf(event.digit)
+        elif isinstance(event, twilio.Stop):
+            return False
+        return True
+
+    async def _start(self, start: twilio.Start) -> None:
+        """Checks the start's token (first), admission, then starts the call."""
+        settings = self.gate.settings
+        if self.needs_token and not media_auth.start_authorised(start.custom_parameters, settings):
+            self.gate.calls.metrics["media_auth_refused"] += 1
+            raise twilio_fail("start: missing or wrong token")
+        why = self.gate.calls.refusal()  # a stream with its start goes before idle ones
+        if why is not None:
+            raise ProtocolError(why, CLOSE_TRY_AGAIN_LATER)
+        self.gate.pending -= 1
+        self.started = True
+        self.call = await _start_call(self.gate.calls, settings, self.ws, start)
+
+
+def twilio_fail(reason: str) -> ProtocolError:
+    """A policy violation (1008) on a media stream."""
+    return ProtocolError(f"Twilio media stream: {reason}", twilio.CLOSE_POLICY_VIOLATION)
 
 
 async def _start_call(
     calls: CallLifecycle, settings: Settings, ws: web.WebSocketResponse, start: twilio.Start
 ) -> LiveCall:
     """Starts the call from the stream's start message."""
-    params = start.custom_parameters
+    params = {
+        k: v for k, v in start.custom_parameters.items() if k != media_auth.START_TOKEN_PARAMETER
+    }
     language = params.get("language", settings.language)
     if language not in ("de", "en"):
         language = settings.language

@@ -11,7 +11,8 @@ whose `status` is the WebSocket close code to answer with:
   payload that is not strict base64.
 - 1008 policy violation: a missing or unknown `event`, a missing or wrongly typed field, or a
   message out of order (media before start, a second start, anything after stop, or a
-  streamSid/callSid that differs from the start's).
+  streamSid/callSid that differs from the start's), or an id (callSid, streamSid,
+  accountSid) or custom parameter that is not bounded printable text (`voicebot.protocol.ids`).
 
 `sequenceNumber` is ignored on input; the caller-side serializers add it (as a string, like
 Twilio) only when given `sequence_number`: Twilio numbers `start` 1 and counts up from there.
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from voicebot.errors import ProtocolError
+from voicebot.protocol.ids import MAX_VALUE_CHARS, is_safe_id, is_safe_text
 
 FRAME_MS = 20
 SAMPLE_RATE = 8000
@@ -39,6 +41,7 @@ DTMF_DIGITS = frozenset("0123456789*#ABCD")
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_INVALID_PAYLOAD = 1007
 CLOSE_POLICY_VIOLATION = 1008
+MAX_CUSTOM_PARAMETERS = 32
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,27 @@ def _str(msg: dict[str, object], key: str, where: str) -> str:
     return value
 
 
+def _id(msg: dict[str, object], key: str, where: str) -> str:
+    """Return the required id field `key`: non-empty, bounded, printable text."""
+    value = _str(msg, key, where)
+    if not is_safe_id(value):
+        raise _fail(f"{where}: {key} {value[:40]!r} is not a bounded printable id")
+    return value
+
+
+def _params(body: dict[str, object]) -> dict[str, str]:
+    """Return `customParameters`: at most a few names and values, all bounded printable text."""
+    params = body.get("customParameters", {})
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise _fail("start: field 'customParameters' must map names to strings")
+    if len(params) > MAX_CUSTOM_PARAMETERS:
+        raise _fail(f"start: more than {MAX_CUSTOM_PARAMETERS} customParameters")
+    for name, value in params.items():
+        if not is_safe_id(name) or not is_safe_text(value, MAX_VALUE_CHARS):
+            raise _fail(f"start: customParameter {name[:40]!r} is not bounded printable text")
+    return dict(params)
+
+
 def _int(msg: dict[str, object], key: str, where: str) -> int:
     """Return the required non-negative integer field `key`, given as a number or digit string."""
     value = msg.get(key)
@@ -188,18 +212,16 @@ def _parse_start(msg: dict[str, object]) -> Start:
     tracks = body.get("tracks")
     if not isinstance(tracks, list) or not all(isinstance(t, str) for t in tracks):
         raise _fail("start: field 'tracks' must be a list of strings")
-    params = body.get("customParameters", {})
-    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-        raise _fail("start: field 'customParameters' must map names to strings")
+    params = _params(body)
     start = Start(
-        stream_sid=_str(body, "streamSid", "start"),
-        call_sid=_str(body, "callSid", "start"),
-        account_sid=_str(body, "accountSid", "start"),
+        stream_sid=_id(body, "streamSid", "start"),
+        call_sid=_id(body, "callSid", "start"),
+        account_sid=_id(body, "accountSid", "start"),
         tracks=tuple(tracks),
         encoding=_str(fmt, "encoding", "start.mediaFormat"),
         sample_rate=_int(fmt, "sampleRate", "start.mediaFormat"),
         channels=_int(fmt, "channels", "start.mediaFormat"),
-        custom_parameters=dict(params),
+        custom_parameters=params,
     )
     if (start.encoding, start.sample_rate, start.channels) != (ENCODING, SAMPLE_RATE, CHANNELS):
         raise _fail(
