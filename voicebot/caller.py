@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import numpy as np
@@ -44,7 +45,7 @@ def load_caller_audio(path: Path) -> Pcm16:
 class CallResult:
     """What one test call saw and heard."""
 
-    call_sid: str
+    call_sid: str  # the gateway's call id once the record is read, else the callSid sent
     stream_sid: str
     bot_audio: Pcm16  # the bot's audio on the caller's time line, 8 kHz
     marks: list[tuple[float, str]] = field(default_factory=list)  # (seconds, name)
@@ -53,6 +54,7 @@ class CallResult:
     close_code: int | None = None
     close_reason: str = ""
     record: dict[str, Any] | None = None
+    platform_call_id: str = ""  # the callSid this caller sent (Twilio's id, not the gateway's)
 
     def bot_audio_between(self, start_s: float, end_s: float | None = None) -> Pcm16:
         """The bot's audio within a time span of the call."""
@@ -227,9 +229,12 @@ async def place_call(
             speech_spans=spans,
             close_code=line.close_code,
             close_reason=line.close_reason,
+            platform_call_id=call_sid,
         )
         if api_token:
             result.record = await fetch_record(http, url, call_sid, api_token)
+            if result.record:  # the gateway keys the call with an id of its own
+                result.call_sid = str(result.record.get("call_id") or call_sid)
     return result
 
 
@@ -250,8 +255,9 @@ def api_base(ws_url: str) -> str:
 async def fetch_record(
     http: aiohttp.ClientSession, ws_url: str, call_sid: str, token: str, timeout: float = 15.0
 ) -> dict[str, Any] | None:
-    """Reads the call record once the gateway has closed it (ended_at set)."""
-    url = f"{api_base(ws_url)}/api/calls/{call_sid}"
+    """Reads the call record once the gateway has closed it (ended_at set); `call_sid` is the
+    platform's id (the API finds the latest call by it) or the gateway's."""
+    url = f"{api_base(ws_url)}/api/calls/{quote(call_sid, safe='')}"
     headers = {"Authorization": f"Bearer {token}"}
     deadline = time.monotonic() + timeout
     record: dict[str, Any] | None = None

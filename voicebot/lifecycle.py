@@ -11,7 +11,9 @@ record) and the call's slot is released exactly once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -28,6 +30,13 @@ HangUp = Callable[[str], Awaitable[None]]
 
 BOT_ENDED = "bot_ended"
 START_FAILED = "error"
+
+
+def new_call_id(transport: str) -> str:
+    """A call id of the gateway's own, unique per call: the key of the call's record and its
+    Rasa conversation, so no platform id (reused, forged, or with `/` and `?`) can pick them."""
+    prefix = "".join(c for c in transport.lower() if c.isalnum())[:8] or "call"
+    return f"{prefix}-{uuid.uuid4().hex}"
 
 
 class LiveCall:
@@ -122,7 +131,13 @@ class CallLifecycle:
 
     async def start(self, info: CallInfo, sink: MediaSink, hang_up: HangUp) -> LiveCall:
         """Creates the call's session, takes its slot and stores the record; the greeting
-        plays at once. When this raises, the slot is free again and the record closed."""
+        plays at once. When this raises, the slot is free again and the record closed.
+        An `info` without `platform_id` carries the platform's id as `call_id`: the call then
+        gets an id of ours (`new_call_id`) and keeps the platform's as `platform_id`."""
+        if info.platform_id is None:
+            info = dataclasses.replace(
+                info, call_id=new_call_id(info.transport), platform_id=info.call_id
+            )
         if self.services is None:
             raise VoicebotError(f"cannot start call {info.call_id}: {self.unavailable}")
         call = LiveCall(self, CallSession(info, sink, self.services), hang_up)

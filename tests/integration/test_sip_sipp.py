@@ -218,7 +218,7 @@ def test_retransmitted_invite_gives_one_call(stack: Stack, tmp_path: Path) -> No
     call_id = call_ids(tmp_path / "messages.log")[0]
     record = record_of(stack, call_id)
     assert record["end_reason"] == "hangup"
-    listed = [c for c in api(stack, "/api/calls?limit=50") if c["call_id"] == call_id]
+    listed = [c for c in api(stack, "/api/calls?limit=50") if c["platform_call_id"] == call_id]
     assert len(listed) == 1
 
 

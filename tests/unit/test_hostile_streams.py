@@ -56,7 +56,7 @@ async def normal_call_works(calls: CallLifecycle, store: CallStore, n: int = 7) 
         calls, [twilio.start_message(f"MZ{n}", sid), twilio.stop_message(f"MZ{n}", sid)]
     )
     assert code == 1000
-    found = await store.get_call(sid)
+    found = await store.find_call(sid)
     assert found is not None and found.end_reason == "hangup"
     assert len(calls) == 0
 
@@ -89,7 +89,7 @@ def test_a_write_the_database_refuses_is_dropped_and_later_writes_succeed(
             await store.start_call(poison)  # refused by SQLite: dropped, not kept
             await store.start_call(CallRecord("CA2", "sip", "de", "2026-01-01T00:00:01.000+00:00"))
             await store.end_call("CA2", "hangup")
-            found = await store.get_call("CA2")
+            found = await store.find_call("CA2")
             assert found is not None and found.end_reason == "hangup"
             assert store.dropped == 1
         finally:
@@ -210,3 +210,59 @@ def test_one_huge_media_message_is_refused() -> None:
     with pytest.raises(ProtocolError) as caught:
         pacer.arrive(190_000, 0.0)  # what a 256 KiB message carries: 24 s of audio
     assert caught.value.status == 1008
+
+
+# ---- finding 4: call ids that are ours --------------------------------------------------------
+def test_a_reused_call_sid_gets_a_fresh_call_and_does_not_overwrite_the_first_record(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            seen: list[str] = []
+            real_start = calls.start
+
+            async def start(info, sink, hang_up):  # type: ignore[no-untyped-def]
+                call = await real_start(info, sink, hang_up)
+                seen.append(call.info.call_id)
+                return call
+
+            calls.start = start  # type: ignore[method-assign]
+            for n in (1, 2):
+                stop = twilio.stop_message(f"MZ{n}", "CA1")
+                code, _ = await stream(calls, [twilio.start_message(f"MZ{n}", "CA1"), stop])
+                assert code == 1000
+            first, second = seen
+            assert first != second and "CA1" not in (first, second)  # the Rasa sender ids
+            records = [await store.get_call(call_id) for call_id in seen]
+            assert [r.stream_id for r in records if r] == ["MZ1", "MZ2"]
+            assert all(r and r.platform_call_id == "CA1" and r.ended_at for r in records)
+            latest = await store.find_call("CA1")  # the API finds a call by Twilio's id too
+            assert latest is not None and latest.call_id == second
+
+    run(scenario)
+
+
+def test_the_lifecycle_gives_every_call_an_id_of_its_own(tmp_path: Path) -> None:
+    from tests.unit.pipeline_fakes import FakeSink
+    from voicebot.pipeline.call import CallInfo
+
+    async def scenario() -> None:
+        async with lifecycle(tmp_path) as (calls, store):
+            sip_id = "a/b?c#d@pbx"  # legal in a SIP Call-ID, not in a URL path
+            info = CallInfo(call_id=sip_id, transport="sip", language="de")
+            call = await calls.start(info, FakeSink(), lambda reason: asyncio.sleep(0))
+            assert call.info.call_id.startswith("sip-") and call.info.platform_id == sip_id
+            assert list(calls.live) == [call.info.call_id]
+            await call.end("hangup")
+            found = await store.find_call(sip_id)
+            assert found is not None and found.call_id == call.info.call_id
+            assert found.end_reason == "hangup" and len(calls) == 0
+
+    run(scenario)
+
+
+def test_a_sender_id_is_quoted_in_the_tracker_url() -> None:
+    from voicebot.services.dialogue import tracker_path
+
+    assert tracker_path("a/b?c#d@pbx") == "/conversations/a%2Fb%3Fc%23d%40pbx/tracker"
+    assert tracker_path("twilio-0af3") == "/conversations/twilio-0af3/tracker"

@@ -77,7 +77,8 @@ def info(n: int = 1) -> CallInfo:
 
 
 async def record(store: CallStore, call_id: str = "CA1") -> CallRecord:
-    found = await store.get_call(call_id)
+    """The record of the latest call the platform knows as `call_id` (the key is the gateway's)."""
+    found = await store.find_call(call_id)
     assert found is not None
     return found
 

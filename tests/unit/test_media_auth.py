@@ -118,7 +118,7 @@ def test_a_twilio_stream_may_prove_itself_with_the_start_token(tmp_path: Path) -
                 await ws.send_str(start_with(MEDIA_TOKEN))
                 await ws.send_str(twilio.stop_message("MZ1", "CA1"))
                 assert (await closed(ws))[0] == 1000
-            found = await store.get_call("CA1")
+            found = await store.find_call("CA1")
             assert found is not None and found.end_reason == "hangup"
 
     run(scenario)
@@ -135,7 +135,7 @@ def test_a_wrong_start_token_closes_with_1008_before_any_call(
                 await ws.send_str(start_with(token))
                 code, reason = await closed(ws)
             assert code == 1008 and "token" in reason
-            assert calls.metrics["calls_started"] == 0 and await store.get_call("CA1") is None
+            assert calls.metrics["calls_started"] == 0 and await store.find_call("CA1") is None
             await normal_call_works(calls, store)
 
     run(scenario)

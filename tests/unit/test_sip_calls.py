@@ -100,7 +100,7 @@ async def sip_server(
 
 
 async def end_reason(store: CallStore) -> str | None:
-    record = await store.get_call("end1@127.0.0.1")
+    record = await store.find_call("end1@127.0.0.1")  # the SIP Call-ID
     return None if record is None else record.end_reason
 
 

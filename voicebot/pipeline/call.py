@@ -47,6 +47,7 @@ class CallInfo:
     language: str
     caller: str | None = None
     stream_id: str | None = None
+    platform_id: str | None = None  # the platform's id (callSid, SIP Call-ID); call_id is ours
 
 
 class CallSession:
@@ -101,6 +102,7 @@ class CallSession:
                 started_at=iso(self._recorder.t0_wall),
                 stream_id=self.info.stream_id,
                 caller=self.info.caller,
+                platform_call_id=self.info.platform_id,
             )
         )
         self._inputs.put_nowait(Start())

@@ -41,6 +41,10 @@ TURN_FIELDS = (
     "dtmf",
 )
 
+# a call with the platform's id for it (a table of its own, migration 0004)
+CALL_COLUMNS = "c.*, p.platform_call_id"
+CALLS_JOINED = "FROM calls c LEFT JOIN call_platform_ids p ON p.call_id = c.call_id"
+
 
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with milliseconds."""
@@ -89,6 +93,7 @@ class CallRecord:
     end_reason: str | None = None
     handoff_department: str | None = None
     handoff_reason: str | None = None
+    platform_call_id: str | None = None  # the platform's id (callSid, SIP Call-ID), not a key
     turns: list[TurnRecord] = field(default_factory=list)
 
 
@@ -165,7 +170,7 @@ class CallStore:
         await self._run(job)
 
     async def start_call(self, call: CallRecord) -> None:
-        """Stores a new call."""
+        """Stores a new call, and the platform's id for it when known."""
         await self._write(
             "INSERT INTO calls (call_id, stream_id, transport, caller, language, started_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO UPDATE SET "
@@ -181,6 +186,12 @@ class CallStore:
                 call.started_at,
             ),
         )
+        if call.platform_call_id is not None:
+            await self._write(
+                "INSERT INTO call_platform_ids (call_id, platform_call_id) VALUES (?, ?) "
+                "ON CONFLICT (call_id) DO UPDATE SET platform_call_id = excluded.platform_call_id",
+                (call.call_id, call.platform_call_id),
+            )
 
     async def add_turn(self, turn: TurnRecord) -> None:
         """Stores one turn."""
@@ -213,7 +224,7 @@ class CallStore:
 
         def job() -> CallRecord | None:
             db = self.db.conn()
-            row = db.one("SELECT * FROM calls WHERE call_id = ?", (call_id,))
+            row = db.one(f"SELECT {CALL_COLUMNS} {CALLS_JOINED} WHERE c.call_id = ?", (call_id,))
             if row is None:
                 return None
             call = CallRecord(**row)
@@ -226,12 +237,31 @@ class CallStore:
 
         return await self._run(job)
 
+    async def find_call(self, some_id: str) -> CallRecord | None:
+        """The call with this gateway call id, else the latest call the platform knows by this
+        id (its callSid or SIP Call-ID), or None."""
+        found = await self.get_call(some_id)
+        if found is not None:
+            return found
+
+        def job() -> str | None:
+            row = self.db.conn().one(
+                f"SELECT c.call_id {CALLS_JOINED} WHERE p.platform_call_id = ? "
+                "ORDER BY c.started_at DESC LIMIT 1",
+                (some_id,),
+            )
+            return None if row is None else str(row["call_id"])
+
+        call_id = await self._run(job)
+        return None if call_id is None else await self.get_call(call_id)
+
     async def list_calls(self, limit: int = 50) -> list[dict[str, Any]]:
         """The latest calls, newest first, without turns."""
 
         def job() -> list[dict[str, Any]]:
             return self.db.conn().query(
-                "SELECT * FROM calls ORDER BY started_at DESC LIMIT ?", (limit,)
+                f"SELECT {CALL_COLUMNS} {CALLS_JOINED} ORDER BY c.started_at DESC LIMIT ?",
+                (limit,),
             )
 
         return await self._run(job)

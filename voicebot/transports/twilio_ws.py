@@ -20,7 +20,7 @@ from aiohttp import web
 from voicebot.audio.resample import Pcm16
 from voicebot.config import Settings
 from voicebot.errors import ProtocolError
-from voicebot.lifecycle import CallLifecycle, LiveCall
+from voicebot.lifecycle import CallLifecycle, LiveCall, new_call_id
 from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 from voicebot.protocol.media import twilio
@@ -259,7 +259,8 @@ async def _start_call(
     if language not in ("de", "en"):
         language = settings.language
     info = CallInfo(
-        call_id=start.call_sid,
+        call_id=new_call_id("twilio"),  # ours; Twilio's callSid is kept as platform_id
+        platform_id=start.call_sid,
         transport="twilio",
         language=language,
         caller=params.get("caller") or params.get("from") or None,
@@ -273,5 +274,11 @@ async def _start_call(
         )
     sink = TwilioSink(ws, start.stream_sid, hook)
     call = await calls.start(info, sink, sink.hang_up)
-    log.info("call %s started (stream %s, caller %s)", info.call_id, info.stream_id, info.caller)
+    log.info(
+        "call %s started (Twilio call %s, stream %s, caller %s)",
+        info.call_id,
+        info.platform_id,
+        info.stream_id,
+        info.caller,
+    )
     return call

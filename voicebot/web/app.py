@@ -58,8 +58,9 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def get_call(request: web.Request) -> web.Response:
-    """GET /api/calls/{call_id}: the call record with every turn."""
-    call = await request.app[GATEWAY].store.get_call(request.match_info["call_id"])
+    """GET /api/calls/{call_id}: the call record with every turn; the id is the gateway's call
+    id or the platform's (callSid, SIP Call-ID: then its latest call)."""
+    call = await request.app[GATEWAY].store.find_call(request.match_info["call_id"])
     if call is None:
         raise web.HTTPNotFound(text='{"error": "no such call"}', content_type="application/json")
     return web.json_response(call_to_json(call))
