@@ -24,7 +24,7 @@ from tests.support import (
     turns,
     voiced_seconds,
 )
-from voicebot.caller import load_caller_audio, place_call
+from voicebot.caller import load_caller_audio, media_headers, place_call
 from voicebot.protocol.media import twilio
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,7 @@ MALFORMED = {
 
 async def _send_malformed(url: str, name: str) -> tuple[int | None, str]:
     before, bad, _ = MALFORMED[name]
-    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=media_headers()) as ws:
         await ws.send_str(twilio.connected_message())
         if before:
             await ws.send_str(_start(name))

@@ -31,7 +31,7 @@ from tests.support import (
     turns,
     voiced_seconds,
 )
-from voicebot.caller import CallResult, load_caller_audio, place_call
+from voicebot.caller import CallResult, load_caller_audio, media_headers, place_call
 
 pytestmark = pytest.mark.integration
 NO_INPUT_S = 4
@@ -183,7 +183,10 @@ def test_overload_refuses_the_extra_call_and_spares_the_others(
             for _ in range(2)
         ]
         await asyncio.sleep(1.5)  # both are talking
-        async with aiohttp.ClientSession() as http, http.ws_connect(gateway.media_url) as ws:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(gateway.media_url, headers=media_headers()) as ws,
+        ):
             msg = await asyncio.wait_for(ws.receive(), 10)
             refused = (ws.close_code, str(msg.extra or ""))
         return list(await asyncio.gather(*calls)), refused
