@@ -8,19 +8,35 @@ process's own argument list after start, so it never shows in `ps` or /proc/<pid
 rasa_sdk 3.6 has no authentication at all: `actions` runs its Sanic app with a request
 middleware that requires the header X-Voicebot-Actions-Token (VOICEBOT_ACTIONS_TOKEN, which
 Rasa sends from endpoints.yml) on everything but /health, and listens on SANIC_HOST
-(default 127.0.0.1, not rasa_sdk's 0.0.0.0) and VOICEBOT_ACTIONS_PORT.
+(default 127.0.0.1, not rasa_sdk's 0.0.0.0) and VOICEBOT_ACTIONS_PORT. Both mask personal
+data in their logs with the gateway's filter.
 """
 
 from __future__ import annotations
 
 import hmac
+import importlib.util
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
+MASKING = Path(__file__).resolve().parent.parent / "voicebot" / "log_masking.py"
 TOKEN_HEADER = "X-Voicebot-Actions-Token"
 OPEN_PATHS = frozenset({"/health"})
+
+
+def mask_logs() -> None:
+    """Masks phone numbers, e-mails, IBANs and dates in every log record of this process, with
+    the gateway's own filter (voicebot/log_masking.py, standard library only)."""
+    spec = importlib.util.spec_from_file_location("voicebot_log_masking", MASKING)
+    if spec is None or spec.loader is None or not MASKING.is_file():
+        logging.getLogger(__name__).warning("%s not found: logs are not masked", MASKING)
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.mask_every_record()
 
 
 def token_ok(expected: str, given: str | None) -> bool:
@@ -77,6 +93,7 @@ def run_rasa(args: list[str]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in {"rasa", "actions"}:
         sys.exit(__doc__)
+    mask_logs()
     if sys.argv[1] == "rasa":
         run_rasa(sys.argv[2:])
     else:

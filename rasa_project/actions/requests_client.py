@@ -4,8 +4,9 @@ The appointment request, the Sperrmüll pre-check and the form delivery end here
 keeps the request for staff (GET /api/requests, the agent console) and sends its e-mail, if
 any, through its outbox.
 
-`voicebot stack` gives the action server the gateway's address and API token
-(VOICEBOT_GATEWAY_URL, VOICEBOT_API_TOKEN; see settings.py). The kinds are in kinds.py.
+`voicebot stack` gives the action server the gateway's address and the action server's own
+token (VOICEBOT_GATEWAY_URL, VOICEBOT_API_TOKEN; see settings.py), which the gateway accepts
+for storing requests and for nothing else. The kinds are in kinds.py.
 
 The request carries an `Idempotency-Key` derived from the call, the kind and the data. Rasa
 may run an action twice (a retried webhook, a restarted action server); the gateway then

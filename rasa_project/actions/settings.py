@@ -1,7 +1,8 @@
 """The action server's settings: read once from the environment, on first use, never at import.
 
     VOICEBOT_GATEWAY_URL           the gateway that stores requests (POST /api/requests)
-    VOICEBOT_API_TOKEN             the bearer token of the gateway's API
+    VOICEBOT_API_TOKEN             the action server's own bearer token: the gateway accepts it
+                                   on POST /api/requests only (never the gateway's API token)
     VOICEBOT_SPERRMUELL_LEAD_DAYS  working days before the earliest Sperrmüll pick-up (1-60, 5)
     VOICEBOT_TODAY                 YYYY-MM-DD: the forms act as if today were that day (tests)
     VOICEBOT_CATALOGUE_DIR         the service catalogue's folder (default rasa_project/catalogue)

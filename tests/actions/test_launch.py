@@ -108,3 +108,16 @@ def test_the_action_server_is_not_reachable_on_a_non_loopback_address(action_ser
     with socket.socket() as s:
         s.settimeout(3)
         assert s.connect_ex((address, action_server)) != 0
+
+
+def test_rasa_and_the_action_server_mask_personal_data_in_their_logs() -> None:
+    """launch.py loads the gateway's masking filter into the Rasa-side processes."""
+    code = (
+        "import logging, launch; launch.mask_logs(); logging.basicConfig(level=logging.INFO); "
+        "logging.getLogger('rasa').info('slot phone=%s email=%s', '0171 2345678', 'a@b.de')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True
+    )
+    assert "2345678" not in out.stderr and "a@b.de" not in out.stderr
+    assert "[TELEFON]" in out.stderr and "[E-MAIL]" in out.stderr
