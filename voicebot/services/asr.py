@@ -1,8 +1,9 @@
 """Speech recognition with faster-whisper in a dedicated thread pool.
 
 The segments generator is consumed inside the worker thread, so the event loop never runs
-inference. Options follow the measurements in MODELS.md: greedy decoding at temperature 0,
-no timestamps, no second VAD pass, token budget proportional to the audio length.
+inference. Options follow the measurements in docs/architecture.md ("Models"): greedy
+decoding at temperature 0, no timestamps, no second VAD pass, a token budget proportional to
+the audio length.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The list lives in `rasa_project/hotwords.txt` (setting `asr.hotwords_file`): one word or
 phrase per line, `#` starts a comment. Whisper gets the entries joined by spaces as a hint
 (`hotwords`), which biases it towards these spellings. A list of words, not a sentence: a
-sentence-style prompt leaks into transcripts (MODELS.md).
+sentence-style prompt leaks into transcripts (docs/architecture.md, "Models").
 
 It used to be derived from the capitalised words of the NLU data, so a trainer adding an
 example silently changed what Whisper heard; now a change is a deliberate edit of one file.

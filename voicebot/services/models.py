@@ -1,6 +1,6 @@
 """Which Whisper model and Piper voices the gateway uses, and where they come from.
 
-Resolution order (docs: shared/design/MODELS.md): 1. an explicit path in the configuration;
+Resolution order (docs/architecture.md, "Models"): 1. an explicit path in the configuration;
 2. the voicebot cache (`settings.model_cache_dir`); 3. model files shipped inside PyPI packages
 (the packaged Whisper base is assembled into the cache on first use); 4. the public hub, only
 through `voicebot models fetch` (`fetch_model`), never implicitly. The functions here do blocking

@@ -127,9 +127,10 @@ def _header(asr: str, repeats: int, sentences: int) -> list[str]:
         "do not edit by hand.",
         "",
         "No German Piper voice is on the registries this project's machines reach (see "
-        "MODELS.md), so without `voicebot models fetch` the gateway speaks German with an "
-        "offline voice. This report measures which one a caller understands best over the "
-        "telephone, using Whisper as a stand-in for the caller's ear, and does the same for "
+        "docs/architecture.md, Models), so without `voicebot models fetch` the gateway "
+        "speaks German with an offline voice. This report measures which one a caller "
+        "understands best over the telephone, using Whisper as a stand-in for the caller's "
+        "ear, and does the same for "
         f"English. Target (issue 17): WER <= {TARGET_WER:.2f}.",
         "",
         "## Machine and versions",
