@@ -174,3 +174,29 @@ def test_a_missing_media_token_is_generated_once_with_mode_0600(tmp_path: Path) 
         env={"VOICEBOT_DATA_DIR": str(tmp_path), "VOICEBOT_MEDIA_TOKEN": "t"}
     )
     assert with_media_token(configured).media.token == "t"
+
+
+def test_voicebot_call_works_out_of_the_box_with_the_generated_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voicebot.caller import place_call
+
+    monkeypatch.delenv("VOICEBOT_MEDIA_TOKEN", raising=False)
+    # nothing configured: `voicebot serve` generates the token, `voicebot call` reads it
+    unconfigured = load_settings(env={"VOICEBOT_DATA_DIR": str(tmp_path / "var")})
+    served = with_media_token(unconfigured)
+
+    async def scenario() -> None:
+        async with lifecycle(tmp_path, token=served.media.token) as (calls, store):
+            async with media_client(calls) as client:
+                url = f"ws://{client.host}:{client.port}/media/twilio"
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await place_call(url, [], wait_for_greeting=False)  # no token: 401
+                assert refused.value.status == 401
+                token = read_media_token(unconfigured)  # what `voicebot call` sends
+                result = await place_call(url, [], wait_for_greeting=False, media_token=token)
+            assert calls.metrics["calls_started"] == 1
+            found = await store.find_call(result.platform_call_id)
+            assert found is not None and found.end_reason == "hangup"
+
+    run(scenario)
