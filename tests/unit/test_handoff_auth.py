@@ -122,3 +122,18 @@ def test_login_refuses_overlong_names_and_uses_its_own_small_pool(
     long_name, good = asyncio.run(scenario())
     assert not long_name and good
     assert seen and all(name.startswith("scrypt") for name in seen)
+
+
+def test_console_cookies_are_secure_by_default_except_on_plain_http_loopback() -> None:
+    """Issue 12, finding 14: before, secure_cookie was off by default everywhere."""
+    from voicebot.config import ConsoleSettings, Settings
+    from voicebot.web.agent_auth import cookie_secure
+
+    assert cookie_secure(Settings(host="0.0.0.0"))
+    assert cookie_secure(Settings(host="10.1.2.3"))
+    assert not cookie_secure(Settings(host="127.0.0.1"))  # make run, the browser tests
+    assert cookie_secure(Settings(host="127.0.0.1", console=ConsoleSettings(secure_cookie="true")))
+    off = ConsoleSettings(secure_cookie="false")
+    assert not cookie_secure(Settings(host="0.0.0.0", console=off))
+    loaded = load_settings(None, env={"VOICEBOT_CONSOLE_SECURE_COOKIE": "true"})
+    assert cookie_secure(loaded)
