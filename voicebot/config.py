@@ -179,12 +179,6 @@ class SipSettings:
     register_user: str | None = None
     register_password: str | None = None
     register_expires_s: int = 300
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    """Outgoing e-mail (e.g. a requested form): the SMTP server; without smtp_host none is sent."""
-
     # hardening (README "Security", "SIP and RTP")
     rtp_host: str | None = None  # RTP bind address; default: host (loopback by default)
     # RTP only from the SDP's c= address; true: on any port of it (the first latches), false:
@@ -194,6 +188,12 @@ class MailSettings:
     max_transactions_per_source: int = 64  # live server transactions per source IP; more: 503
     tcp_max_connections: int = 64  # SIP over TCP: more connections are closed at once
     tcp_idle_timeout_s: float = 300.0  # a TCP connection without traffic this long is closed
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Outgoing e-mail (e.g. a requested form): the SMTP server; without smtp_host none is sent."""
+
     smtp_host: str | None = None  # unset: e-mails stay in the outbox as "not_configured"
     smtp_port: int = 587
     starttls: bool = True  # upgrade the connection with STARTTLS before logging in
