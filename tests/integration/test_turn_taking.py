@@ -120,9 +120,22 @@ def _call(gw: SecondGateway, audio: list[np.ndarray], **kwargs: Any) -> CallResu
     return asyncio.run(place_call(gw.media_url, audio, api_token=gw.token, **kwargs))
 
 
-def test_caller_talking_over_the_greeting_stops_it_and_is_answered(
+def held_until(result: CallResult) -> float:
+    """When the greeting's uninterruptible sentences (the AI disclosure) had all been sent."""
+    (at,) = [t for t, name in result.marks if name == "turn-1-held"]
+    return at
+
+
+def first_bot_audio(result: CallResult) -> float:
+    """When the bot's first audio reached the caller (seconds on the caller's time line)."""
+    return float(np.flatnonzero(np.abs(result.bot_audio) > 200)[0]) / 8000
+
+
+def test_caller_talking_over_the_greeting_hears_the_disclosure_then_it_stops_and_is_answered(
     gateway: SecondGateway, manifest: list[dict[str, Any]]
 ) -> None:
+    """The greeting's disclosure cannot be talked away (EU AI Act Art. 50); the question after
+    it can: it stops right after the disclosure, and the caller is answered."""
     question = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
     result = _call(gateway, [question], wait_for_greeting=False, lead_silence_s=2.0)
     assert result.clears, "no clear was sent to the far end"
@@ -131,13 +144,45 @@ def test_caller_talking_over_the_greeting_stops_it_and_is_answered(
     caller = turns(result, "caller")
     assert caller and caller[0]["intent"] == "ask_opening_hours"
     assert any("Uhr" in t["text"] for t in bot if t["seq"] > caller[0]["seq"])
-    # the greeting stopped soon after the caller started: no greeting audio long after
-    spoke = result.speech_spans[0][0]
-    assert result.clears[0] > spoke
-    assert (
-        voiced_seconds(result.bot_audio_between(result.clears[0] + 0.3, result.speech_spans[0][1]))
-        < 0.3
-    )
+    # the caller spoke during the disclosure; the greeting stopped right after it, not later
+    # (the answer may follow at once: the question was heard while the disclosure played)
+    spoke, held = result.speech_spans[0][0], held_until(result)
+    assert spoke < held <= result.clears[0] < held + 0.5
+
+
+@pytest.fixture(scope="module")
+def quiet_disclosure(gateway: SecondGateway) -> tuple[float, float]:
+    """The disclosure as a caller who says nothing hears it: how long it lasts from the first
+    bot audio to its end (the mark turn-1-held), and how much of that is voiced."""
+    result = _call(gateway, [], answer_timeout=30)
+    began, held = first_bot_audio(result), held_until(result)
+    return held - began, voiced_seconds(result.bot_audio_between(began, held))
+
+
+@pytest.mark.parametrize("into_s", [0.3, 1.0, 2.0])
+def test_the_disclosure_is_heard_in_full_however_early_the_caller_talks(
+    gateway: SecondGateway,
+    manifest: list[dict[str, Any]],
+    quiet_disclosure: tuple[float, float],
+    into_s: float,
+) -> None:
+    """Caller audio from 0.3, 1 or 2 s after the call starts (the greeting starts at once): the
+    first bot turn the caller hears plays its disclosure to the end, as long and as voiced as
+    for a silent caller, then the caller is answered."""
+    question = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
+    result = _call(gateway, [question], wait_for_greeting=False, lead_silence_s=into_s)
+    greeting = turns(result, "bot")[0]
+    assert "Ich bin eine künstliche Intelligenz." in greeting["text"], greeting
+    began, held = first_bot_audio(result), held_until(result)
+    assert result.speech_spans[0][0] < held, "the caller did not talk over the disclosure"
+    # nothing cut the disclosure: no clear before its end, all of it played
+    assert not result.clears or result.clears[0] >= held
+    length, voiced = quiet_disclosure
+    assert abs((held - began) - length) < 0.5, (held - began, length)
+    assert voiced_seconds(result.bot_audio_between(began, held)) > voiced - 0.3
+    (asked,) = turns(result, "caller")
+    assert asked["intent"] == "ask_opening_hours", asked
+    assert any("Uhr" in t["text"] for t in turns(result, "bot") if t["seq"] > asked["seq"])
 
 
 def test_a_cough_length_sound_does_not_stop_playback(
@@ -146,7 +191,8 @@ def test_a_cough_length_sound_does_not_stop_playback(
     speech = load_caller_audio(FIXTURES / clip(manifest, "ask_opening_hours")["file"])
     loud = np.flatnonzero(np.abs(speech.astype(np.int32)) > 2000)
     burst = speech[loud[0] : loud[0] + 1200]  # 150 ms of real speech, like a short "mhm"
-    result = _call(gateway, [burst], wait_for_greeting=False, lead_silence_s=2.0, answer_timeout=8)
+    # long enough to hear the whole greeting (its disclosure alone lasts about 10 s)
+    result = _call(gateway, [burst], wait_for_greeting=False, lead_silence_s=2.0, answer_timeout=14)
     assert not result.clears
     bot = turns(result, "bot")
     assert bot[0]["interrupted"] is False
