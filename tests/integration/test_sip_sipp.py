@@ -479,3 +479,36 @@ def test_digest_authentication_of_incoming_invites(stack: Stack, tmp_path: Path)
         # each call's first INVITE was challenged, and the wrong answer was refused
         assert counters.get("sip_unauthorized", 0) == 3
         assert counters.get("calls_started", 0) == 1
+
+
+def test_rtp_from_a_third_address_is_ignored(stack: Stack, tmp_path: Path) -> None:
+    """A real sipp call whose SDP names 127.0.0.1 and the test's port; RTP with a key press
+    comes from 127.0.0.2 (a third address: all of 127/8 is loopback on Linux) and the signalled
+    peer sends nothing. The gateway used to latch onto whoever sent first and heard the key;
+    now every such packet is ignored and counted, and no digit reaches the call."""
+    capture = RtpCapture()
+    before = metrics(stack)
+    keys = {"capture_port": str(capture.port), "call_ms": "9000"}
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(run=run_sipp(stack, "uac_media_from_test.xml", tmp_path, keys))
+    )
+    runner.start()
+    third = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        third.bind(("127.0.0.2", 0))
+        bot = capture.wait_for_bot()
+        noise = np.random.default_rng(3).normal(0, 40, 5 * 8000).astype(np.int16)
+        send_caller_rtp(third, bot, noise, "PCMU", key="1", key_at_s=2.0)
+    finally:
+        third.close()
+        runner.join(90)
+        capture.close()
+    run = result["run"]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    record = record_of(stack, call_ids(tmp_path / "messages.log")[0])
+    assert record["end_reason"] == "hangup", record["end_reason"]
+    assert not [t for t in record["turns"] if t["speaker"] == "caller" and t["dtmf"]]
+    after = metrics(stack)
+    assert after.get("dtmf_digits", 0) == before.get("dtmf_digits", 0)
+    assert after.get("rtp_wrong_source", 0) >= before.get("rtp_wrong_source", 0) + 200
