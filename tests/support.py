@@ -77,6 +77,9 @@ def stack_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "VOICEBOT_HANDOFF_SERVICE_HOURS": "Mo-So 00:00-24:00",
             "VOICEBOT_SIP_PORT": str(free_port()),
             "VOICEBOT_SIP_RING_MS": "300",  # lets the CANCEL test cancel before the answer
+            # sipp's scenarios send RTP only now and then (a DTMF pcap), where a phone streams
+            # all the time: a long handoff announcement must not end their calls as abandoned
+            "VOICEBOT_SIP_RTP_TIMEOUT_S": "120",
         }
     )
     env.update(extra)

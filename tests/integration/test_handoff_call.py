@@ -126,6 +126,7 @@ def after_hours_gateway(
         tmp_path_factory.mktemp("after-hours"),
         VOICEBOT_RASA_URL=stack.env["VOICEBOT_RASA_URL"],
         VOICEBOT_RASA_ACTIONS_URL=stack.env["VOICEBOT_RASA_ACTIONS_URL"],
+        VOICEBOT_RASA_TOKEN=stack.env["VOICEBOT_RASA_TOKEN"],  # the session Rasa's own token
         VOICEBOT_HANDOFF_SERVICE_HOURS=closed_now(),
     )
     with serving(env, rasa_up=True):

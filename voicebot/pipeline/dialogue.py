@@ -27,10 +27,17 @@ from voicebot.pipeline.no_input import NoInput, NoInputPolicy
 from voicebot.pipeline.playback import Playback, Spoken
 from voicebot.pipeline.speculation import SpeculativeAsr
 from voicebot.pipeline.turns import TurnRecorder
-from voicebot.services.dialogue import BotMessage, DialogueError, RasaClient
+from voicebot.services.dialogue import BotMessage, DialogueError, RasaClient, TrackerSummary
 from voicebot.store.calls import TurnRecord
 
 log = logging.getLogger(__name__)
+
+
+def _note_intent(turn: TurnRecord, summary: TrackerSummary) -> None:
+    """The intent Rasa recognised for the caller's turn, as the tracker reports it."""
+    turn.intent = summary.intent
+    if summary.intent_confidence is not None:
+        turn.intent_confidence = round(summary.intent_confidence, 3)
 
 
 def _seen(task: asyncio.Future[Any]) -> None:
@@ -204,6 +211,10 @@ class Dialogue:
         try:
             first_audio = await self._speak_all(messages)
         except BaseException:
+            # the caller hung up while the bot spoke: keep the intent if Rasa's tracker said it
+            done = tracker.done() and not tracker.cancelled()
+            if turn is not None and done and tracker.exception() is None:
+                _note_intent(turn, tracker.result())
             tracker.cancel()
             raise
         if turn is None:
@@ -212,10 +223,7 @@ class Dialogue:
         if first_audio is not None:
             turn.tts_first_audio_ms = round((first_audio - replied) * 1000, 1)
         try:
-            summary = await tracker
-            turn.intent = summary.intent
-            if summary.intent_confidence is not None:
-                turn.intent_confidence = round(summary.intent_confidence, 3)
+            _note_intent(turn, await tracker)
         except DialogueError as exc:
             log.warning("call %s: tracker not read: %s", self._id, exc)
         await self._recorder.write(turn)
