@@ -69,6 +69,22 @@ class Tasks:
             task.cancel()
 
 
+def call_info(call: SipCall, language: str) -> CallInfo:
+    """Who is calling from where, from the INVITE (the caller is the From user, if any)."""
+    req, peer = call.invite, call.peer
+    try:
+        caller = req.from_addr.uri.user
+    except ProtocolError:
+        caller = None
+    return CallInfo(
+        call_id=req.call_id,
+        transport="sip",
+        language=language,
+        caller=caller or None,
+        stream_id=f"{peer.transport.lower()}:{peer.addr[0]}:{peer.addr[1]}",
+    )
+
+
 class SipCalls:
     """The calls of one SIP server, pending (ringing) and answered, and their tasks."""
 
@@ -187,18 +203,7 @@ class SipCalls:
 
     async def _start_session(self, call: SipCall) -> None:
         assert call.rtp is not None
-        req = call.invite
-        try:
-            caller = req.from_addr.uri.user
-        except ProtocolError:
-            caller = None
-        info = CallInfo(
-            call_id=req.call_id,
-            transport="sip",
-            language=self.lifecycle.settings.language,
-            caller=caller or None,
-            stream_id=f"{call.peer.transport.lower()}:{call.peer.addr[0]}:{call.peer.addr[1]}",
-        )
+        info = call_info(call, self.lifecycle.settings.language)
         hang_up = functools.partial(self.hang_up, call)
         try:
             live = await self.lifecycle.start(info, SipSink(call, self.referrer), hang_up)
@@ -216,7 +221,7 @@ class SipCalls:
                 silence_timeout=lambda: self.spawn(self.end_call(call, "abandoned", send_bye=True)),
             )
         )
-        log.info("SIP call %s answered (caller %s, %s)", info.call_id, caller, info.stream_id)
+        log.info("SIP call %s answered (caller %s, %s)", info.call_id, info.caller, info.stream_id)
 
     async def end_call(self, call: SipCall, reason: str, *, send_bye: bool) -> None:
         """The far end or the server ends a call, once: media in stops, the lifecycle closes
