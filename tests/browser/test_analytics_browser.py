@@ -11,8 +11,6 @@ Screenshots at 1366x768 go to test-artifacts/.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,84 +18,54 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 
+from tests.browser.console_server import InProcessServer
 from tests.browser.webdriver import CHROMEDRIVER, CHROMIUM, Browser
-from tests.support import ARTIFACTS, ROOT, free_port
+from tests.support import ARTIFACTS, ROOT
 from tests.unit.analytics_history import JUMP_TOPIC, NOW, generate, store_history
 from voicebot.config import ConsoleSettings, RasaSettings, Settings
 from voicebot.gateway import Gateway
 from voicebot.store.handoffs import Handoff
-from voicebot.web.agent_auth import agent_auth, hash_password
+from voicebot.web.agent_auth import hash_password
 from voicebot.web.agent_console import add_agent_console
 from voicebot.web.analytics_api import add_analytics_api
-from voicebot.web.app import api_auth
 from voicebot.web.console_analytics import CLOCK, add_analytics
 from voicebot.web.console_assist import add_assist
-from voicebot.web.keys import GATEWAY
 
 pytestmark = pytest.mark.integration
 WIDTH, HEIGHT = 1366, 768
 USERS = {"anna": "anna-passwort-1", "sina": "sina-passwort-1"}
 
 
-class AnalyticsServer:
+class AnalyticsServer(InProcessServer):
     """The console with the analytics over the synthetic history, on a free port."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         console = ConsoleSettings(
             agents={"anna": hash_password(USERS["anna"])},
             supervisors={"sina": hash_password(USERS["sina"])},
         )
-        self.settings = Settings(
-            data_dir=data_dir,
-            api_token="t",
-            console=console,
-            transcript_retention_days=3650,
-            rasa=RasaSettings(project_dir=ROOT / "rasa_project"),
+        super().__init__(
+            Settings(
+                data_dir=data_dir,
+                api_token="t",
+                console=console,
+                transcript_retention_days=3650,
+                rasa=RasaSettings(project_dir=ROOT / "rasa_project"),
+            )
         )
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
 
-    async def _serve(self) -> None:
-        gateway = Gateway(self.settings)
-        app = web.Application(middlewares=[api_auth, agent_auth])
-        app[GATEWAY] = gateway
+    async def setup(self, app: web.Application, gateway: Gateway) -> None:
         app[CLOCK] = lambda: NOW
         add_agent_console(app, ZoneInfo("Europe/Berlin"))
         add_analytics(app)
         add_analytics_api(app)
         add_assist(app)
-        await gateway.store.open()
         await store_history(gateway.db, generate(jump=True))
         at = NOW.isoformat()
         await gateway.handoff_store.insert(
             Handoff("K7M42X", "CA1", "transfer", "open", at, at, "de", "caller_request",
                     "buergerbuero", "Reisepass", "Reisepass: „Was kostet ein Pass?“")
         )  # fmt: skip
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self.port).start()
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        self._ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
-            await gateway.store.close()
-
-    def __enter__(self) -> AnalyticsServer:
-        self._thread.start()
-        if not self._ready.wait(60):
-            raise RuntimeError("the analytics server did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(15)
 
 
 @pytest.fixture
