@@ -105,6 +105,9 @@ def hook_receiver() -> Iterator[HookReceiver]:
 
 
 CITY_DIALOGUE_TODAY = "2026-11-18"
+# The number plan of the test stack: an English service number, the Standesamt's number.
+ENGLISH_NUMBER, STANDESAMT_NUMBER = "4921440600", "4921440601"
+NUMBER_PLAN = f"{ENGLISH_NUMBER}=en,{STANDESAMT_NUMBER}=de:standesamt"
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +128,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, hook_receiver: HookReceiver)
         # test_city_dialogues.py): "am nächsten Montag" is then always a working day
         VOICEBOT_TODAY=CITY_DIALOGUE_TODAY,
         VOICEBOT_SPERRMUELL_LEAD_DAYS="2",
+        # number-based entry (tests/integration/test_number_entry.py): an English service
+        # number and the Standesamt's number
+        VOICEBOT_NUMBERS_PLAN=NUMBER_PLAN,
     )
     log = data_dir / "stack.out"
     with open(log, "wb") as out:

@@ -225,6 +225,18 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class NumbersSettings:
+    """Number-based entry: dialled number -> "LANGUAGE[:TOPIC]" (voicebot/number_plan.py)."""
+
+    plan: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from voicebot.number_plan import parse_plan  # noqa: PLC0415 - it imports errors only
+
+        parse_plan(self.plan)  # a bad number or value is a ConfigError at start
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway needs, loaded once and passed down explicitly."""
 
@@ -256,6 +268,7 @@ class Settings:
     sip: SipSettings = field(default_factory=SipSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     media: MediaSettings = field(default_factory=MediaSettings)  # media WebSocket security
+    numbers: NumbersSettings = field(default_factory=NumbersSettings)  # number plan
 
     @property
     def db_path(self) -> Path:
@@ -280,6 +293,7 @@ SECTIONS: dict[str, type] = {
     "sip": SipSettings,
     "mail": MailSettings,
     "media": MediaSettings,  # media WebSocket security
+    "numbers": NumbersSettings,  # number plan
 }
 MEDIA_SECRET_SETTINGS = {"token", "twilio_auth_token"}  # [media]
 SECRET_SETTINGS = {"api_token", "transfer_hook_secret", "webhook_secret", "agents"}

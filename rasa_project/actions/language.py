@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .catalogue.match import words
 from .handoff import gateway_metadata
+from .number_entry import topic_events
 
 LANGUAGE_SLOT = "language"
 LANGUAGES = ("de", "en")
@@ -175,5 +176,6 @@ class ActionSessionStart(Action):
             language = _valid(tracker.get_slot(LANGUAGE_SLOT))
         if language is not None:
             events.append(SlotSet(LANGUAGE_SLOT, language))
+        events += topic_events(metadata)  # a department's number: its topic (number_entry.py)
         events.append(ActionExecuted("action_listen"))
         return events

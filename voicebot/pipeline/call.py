@@ -48,6 +48,8 @@ class CallInfo:
     caller: str | None = None
     stream_id: str | None = None
     platform_id: str | None = None  # the platform's id (callSid, SIP Call-ID); call_id is ours
+    dialled: str | None = None  # the number the caller dialled (number_plan.py)
+    topic: str | None = None  # the topic the dialled number starts with, if any
 
 
 class CallSession:
@@ -66,7 +68,9 @@ class CallSession:
         self._playback = Playback(sink, self._recorder, services.tts, services.prompts)
         self._dtmf = DtmfCollector(settings.dtmf_interdigit_ms / 1000, self._dtmf_entry)
         self._voice = Voice(info.language, settings.tts.length_scale)
-        self._call = CallContext(info.call_id, info.transport, info.caller)
+        self._call = CallContext(
+            info.call_id, info.transport, info.caller, info.dialled, info.topic
+        )
         parts = (self._recorder, self._playback, self._asr, self._listener)
         self._dialogue = Dialogue(
             self._call,

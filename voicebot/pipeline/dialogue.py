@@ -68,6 +68,8 @@ class CallContext:
     call_id: str
     transport: str
     caller: str | None
+    dialled: str | None = None  # the number dialled and its topic (number_plan.py)
+    topic: str | None = None
 
 
 class Dialogue:
@@ -176,6 +178,11 @@ class Dialogue:
             return message
         return message + json.dumps({"service_state": "closed"})
 
+    def _entry_metadata(self) -> dict[str, Any]:
+        """The number dialled and the topic it starts with, when known (number_plan.py)."""
+        entry = {"dialled": self._call.dialled, "topic": self._call.topic}
+        return {k: v for k, v in entry.items() if v}
+
     def _service_metadata(self) -> dict[str, Any]:
         """Whether agents take calls now, for Rasa's handoff decision (callback offer)."""
         handoff = self._handoff
@@ -189,6 +196,7 @@ class Dialogue:
             "caller": self._call.caller,
             "language": self._lang,
             "transport": self._call.transport,
+            **self._entry_metadata(),
             **self._service_metadata(),
             **meta,
         }

@@ -21,6 +21,7 @@ from voicebot.audio.resample import Pcm16
 from voicebot.config import Settings
 from voicebot.errors import ProtocolError
 from voicebot.lifecycle import CallLifecycle, LiveCall, new_call_id
+from voicebot.number_plan import call_entry
 from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.g711 import ulaw_decode, ulaw_encode
 from voicebot.protocol.media import twilio
@@ -255,9 +256,11 @@ async def _start_call(
     params = {
         k: v for k, v in start.custom_parameters.items() if k != media_auth.START_TOKEN_PARAMETER
     }
-    language = params.get("language", settings.language)
-    if language not in ("de", "en"):
-        language = settings.language
+    dialled = (params.get("to") or params.get("called") or "")[:64] or None
+    plan = settings.numbers.plan
+    language, topic = call_entry(
+        plan, dialled, settings.language, params.get("language"), params.get("topic")
+    )
     info = CallInfo(
         call_id=new_call_id("twilio"),  # ours; Twilio's callSid is kept as platform_id
         platform_id=start.call_sid,
@@ -265,6 +268,8 @@ async def _start_call(
         language=language,
         caller=params.get("caller") or params.get("from") or None,
         stream_id=start.stream_sid,
+        dialled=dialled,
+        topic=topic,
     )
     hook: TransferHook | None = None
     handoffs = calls.services.handoff if calls.services is not None else None

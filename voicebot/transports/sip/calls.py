@@ -18,10 +18,11 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from voicebot.errors import ProtocolError
+from voicebot.number_plan import call_entry
 from voicebot.pipeline.call import CallInfo
 from voicebot.protocol.sdp import SessionDescription, parse_sdp
 from voicebot.protocol.sip.dialog import Dialog
-from voicebot.protocol.sip.headers import Via
+from voicebot.protocol.sip.headers import Via, parse_uri
 from voicebot.protocol.sip.message import SipRequest, SipResponse, response_for
 from voicebot.protocol.sip.refer import sipfrag_status
 from voicebot.protocol.sip.transaction import (
@@ -69,19 +70,38 @@ class Tasks:
             task.cancel()
 
 
-def call_info(call: SipCall, language: str) -> CallInfo:
-    """Who is calling from where, from the INVITE (the caller is the From user, if any)."""
+def dialled_user(req: SipRequest) -> str | None:
+    """The number the caller dialled: the Request-URI user, else the To user, else None."""
+    try:
+        user = parse_uri(req.uri).user
+    except ProtocolError:
+        user = None
+    if not user:
+        try:
+            user = req.to_addr.uri.user
+        except ProtocolError:
+            user = None
+    return user or None
+
+
+def call_info(call: SipCall, language: str, plan: dict[str, str] | None = None) -> CallInfo:
+    """Who is calling from where, from the INVITE (the caller is the From user, if any); the
+    dialled number picks the language and topic from the number plan (number_plan.py)."""
     req, peer = call.invite, call.peer
     try:
         caller = req.from_addr.uri.user
     except ProtocolError:
         caller = None
+    dialled = dialled_user(req)
+    language, topic = call_entry(plan or {}, dialled, language)
     return CallInfo(
         call_id=req.call_id,
         transport="sip",
         language=language,
         caller=caller or None,
         stream_id=f"{peer.transport.lower()}:{peer.addr[0]}:{peer.addr[1]}",
+        dialled=dialled,
+        topic=topic,
     )
 
 
@@ -203,7 +223,8 @@ class SipCalls:
 
     async def _start_session(self, call: SipCall) -> None:
         assert call.rtp is not None
-        info = call_info(call, self.lifecycle.settings.language)
+        settings = self.lifecycle.settings
+        info = call_info(call, settings.language, settings.numbers.plan)
         hang_up = functools.partial(self.hang_up, call)
         try:
             live = await self.lifecycle.start(info, SipSink(call, self.referrer), hang_up)
