@@ -5,7 +5,9 @@ its `MediaSink` and a hang-up function, and `end()`s it when the far end goes aw
 also ends when the bot ends it (`CallSession.ended`): the lifecycle then finishes the session
 and calls the transport's hang-up. Either way, and whatever raises on the way, the record is
 closed before the transport closes the media (so a caller who sees the close reads a final
-record) and the call's slot is released exactly once.
+record) and the call's slot is released exactly once. A transport whose loop failed ends the
+call with `TRANSPORT_FAILED`: the caller first hears the apology and is handed to a person
+(transfer or callback record), as for a fault of the dialogue, never dead air.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from voicebot.config import Settings
 from voicebot.errors import VoicebotError
-from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.pipeline.call import CallInfo, CallSession, TransportError
 from voicebot.pipeline.playout import MediaSink
 from voicebot.pipeline.services import Services
 
@@ -30,6 +32,8 @@ HangUp = Callable[[str], Awaitable[None]]
 
 BOT_ENDED = "bot_ended"
 START_FAILED = "error"
+TRANSPORT_FAILED = "error"  # the transport's loop raised: the caller still hears the apology
+FAULT_GRACE_S = 60.0  # how long the apology and the handoff may take before the call just ends
 
 
 def new_call_id(transport: str) -> str:
@@ -58,7 +62,22 @@ class LiveCall:
     async def end(self, reason: str) -> None:
         """The transport ends the call (hang-up, BYE, protocol error): finishes the session,
         closes the record and frees the slot. Idempotent; returns once all of that is done,
-        also when another caller started the end (and even if this caller is cancelled)."""
+        also when another caller started the end (and even if this caller is cancelled).
+        For `TRANSPORT_FAILED` while the dialogue runs, the caller first hears the apology and
+        is handed off (at most `FAULT_GRACE_S`); the lifecycle then hangs up itself."""
+        if reason == TRANSPORT_FAILED and self._ending is None:
+            failure = TransportError(f"the {self.info.transport} transport failed")
+            if self.session.fail(failure):
+                self._lifecycle.metrics["calls_transport_faults"] += 1
+                try:
+                    await asyncio.wait_for(self.session.ended.wait(), FAULT_GRACE_S)
+                except asyncio.TimeoutError:
+                    log.error(
+                        "call %s: no end %g s after the apology", self.info.call_id, FAULT_GRACE_S
+                    )
+                # ended by the bot (the watcher hangs up), or here past the grace
+                await self._end(reason, hang_up=True)
+                return
         await self._end(reason, hang_up=False)
 
     async def _end(self, reason: str, *, hang_up: bool) -> None:

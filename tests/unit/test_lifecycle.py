@@ -8,6 +8,7 @@ record is closed, and it is closed before the transport closes the media.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,11 +20,20 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from tests.unit.pipeline_fakes import FakeRasa, Fakes, FakeSink, settings, until
+from tests.unit.pipeline_fakes import (
+    FakeHandoff,
+    FakeRasa,
+    Fakes,
+    FakeSink,
+    pcm,
+    settings,
+    until,
+)
 from voicebot.caller import media_headers
 from voicebot.config import MediaSettings
-from voicebot.lifecycle import CallLifecycle
+from voicebot.lifecycle import TRANSPORT_FAILED, CallLifecycle
 from voicebot.pipeline.call import CallInfo, CallSession
+from voicebot.pipeline.prompts import PROMPT_TEXTS
 from voicebot.protocol.media import twilio
 from voicebot.services.dialogue import BotMessage
 from voicebot.store.calls import CallRecord, CallStore
@@ -53,7 +63,11 @@ class FlakyStore(CallStore):
 
 @asynccontextmanager
 async def lifecycle(
-    tmp_path: Path, *replies: list[BotMessage], max_calls: int = 2, **media_settings: Any
+    tmp_path: Path,
+    *replies: list[BotMessage],
+    max_calls: int = 2,
+    handoff: FakeHandoff | None = None,
+    **media_settings: Any,
 ) -> AsyncIterator[tuple[CallLifecycle, FlakyStore]]:
     """A lifecycle whose models are loaded, over fakes and a real store; `media_settings`
     override the media WebSocket's (the media token is MEDIA_TOKEN unless given)."""
@@ -62,6 +76,7 @@ async def lifecycle(
     media = MediaSettings(**{"token": MEDIA_TOKEN, **media_settings})
     fakes = Fakes(settings=settings(max_calls=max_calls, media=media), rasa=FakeRasa(*replies))
     fakes.store = store  # type: ignore[assignment]
+    fakes.handoff = handoff
     calls = CallLifecycle(fakes.settings, Counter())
     calls.services = fakes.services()
     try:
@@ -261,21 +276,121 @@ def test_twilio_protocol_error_closes_the_record_before_the_stream(tmp_path: Pat
     run(scenario)
 
 
-def test_twilio_exception_in_the_transport_loop_frees_the_slot(
+class TwilioHandoff(FakeHandoff):
+    """The handoff service with the transfer hook the Twilio transport binds to each call."""
+
+    async def request_transfer(self, target: str, handoff_id: str, **call: Any) -> bool:
+        return True
+
+
+def test_twilio_exception_in_the_transport_loop_gives_the_apology_and_a_handoff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Finding 9: the transport's loop raises mid-call. The caller still hears the apology
+    (audio after the failure), a handoff is stored, the record is closed as a handoff before
+    the stream closes, and the slot is free."""
+
     async def broken_feed(self: CallSession, pcm: Any) -> None:
         raise RuntimeError("decoder exploded")
 
     monkeypatch.setattr(CallSession, "feed_audio", broken_feed)
 
     async def scenario() -> None:
-        async with lifecycle(tmp_path) as (calls, store):
+        handoff = TwilioHandoff()
+        async with lifecycle(tmp_path, handoff=handoff) as (calls, store):
             media = twilio.media_in_message("MZ1", 1, 20, b"\xff" * 160)
-            await stream(calls, [*START, media])
-            assert (await record(store)).end_reason == "error"
-            assert len(calls) == 0
+            code, reason, heard = await stream_heard(calls, [*START], media)
+            assert (code, reason) == (1000, "handoff")
+            assert heard > 0  # bot audio after the failure: the apology, not dead air
+            found = await record(store)
+            assert (found.end_reason, found.handoff_reason) == ("handoff", "transport_failed")
+            assert handoff.created == [
+                {"department": "default", "reason": "transport_failed", "target": None}
+            ]
+            assert len(calls) == 0 and calls.metrics["transport_errors"] == 1
             assert calls.metrics["calls_started"] == calls.metrics["calls_ended"] == 1
+
+    run(scenario)
+
+
+async def stream_heard(
+    calls: CallLifecycle, send: list[str], last: str
+) -> tuple[int | None, str, int]:
+    """Like `stream`, but sends `last` once the greeting has been heard (its mark), and
+    returns how many media messages came after it, besides the close code and reason."""
+    app = web.Application()
+    app.router.add_get("/media/twilio", twilio_stream_handler(calls, calls.settings))
+    async with TestClient(TestServer(app)) as client:
+        ws = await client.ws_connect("/media/twilio", headers=media_headers(MEDIA_TOKEN))
+        for text in send:
+            await ws.send_str(text)
+        heard, sent_last, reason = 0, False, ""
+        while True:
+            msg = await asyncio.wait_for(ws.receive(), 10)
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                event = json.loads(msg.data)["event"]
+                if event == "mark" and not sent_last:
+                    await ws.send_str(last)
+                    sent_last = True
+                elif event == "media" and sent_last:
+                    heard += 1
+            if msg.type == aiohttp.WSMsgType.CLOSE:
+                reason = str(msg.extra or "")
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        return ws.close_code, reason, heard
+
+
+def test_a_transport_failure_mid_call_is_apologised_for_and_handed_off(tmp_path: Path) -> None:
+    """The transport ends a call with TRANSPORT_FAILED while the dialogue runs: the fault
+    prompt plays, the handoff is stored and transferred, the record is closed, then the
+    lifecycle hangs up (the transport's loop is gone), and the slot is free."""
+
+    async def scenario() -> None:
+        handoff = FakeHandoff()
+        async with lifecycle(tmp_path, handoff=handoff) as (calls, store):
+            hang_ups, sink = HangUps(store), FakeSink()
+            call = await calls.start(info(), sink, hang_ups)
+            await until(lambda: bool(sink.marks))  # greeted
+            greeted = len(sink.frames)
+            await call.end(TRANSPORT_FAILED)
+            assert len(sink.frames) > greeted  # the apology (and the handoff id) was spoken
+            found = await store.get_call(call.info.call_id)
+            assert found is not None
+            assert PROMPT_TEXTS["de"]["fault"] in [t.text for t in found.turns]
+            assert handoff.created[0]["reason"] == "transport_failed"
+            assert sink.transfers == [("sip:default@pbx", "H7K2")]
+            assert hang_ups.seen == [("bot_ended", "handoff")]  # record closed before
+            found = await record(store)
+            assert (found.end_reason, found.handoff_reason) == ("handoff", "transport_failed")
+            assert len(calls) == 0 and calls.metrics["calls_transport_faults"] == 1
+
+    run(scenario)
+
+
+def test_a_failure_in_the_caller_audio_is_apologised_for_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while feeding caller audio (here the resampler) does not reach the transport
+    (SIP's feed task would die silently): the session apologises and hands off."""
+
+    def broken(self: Any, pcm: Any) -> Any:
+        raise ValueError("odd frame")
+
+    monkeypatch.setattr("voicebot.audio.resample.StreamResampler.process", broken)
+
+    async def scenario() -> None:
+        handoff = FakeHandoff()
+        async with lifecycle(tmp_path, handoff=handoff) as (calls, store):
+            hang_ups, sink = HangUps(store), FakeSink()
+            call = await calls.start(info(), sink, hang_ups)
+            await call.session.feed_audio(pcm(1))  # does not raise
+            await until(lambda: bool(hang_ups.seen))
+            assert handoff.created[0]["reason"] == "transport_failed"
+            found = await store.get_call(call.info.call_id)
+            assert found is not None and found.end_reason == "handoff" and len(calls) == 0
+            said = [t.text for t in found.turns if t.speaker == "bot"]
+            assert any(text in PROMPT_TEXTS["de"].values() for text in said)  # the apology
 
     run(scenario)
 

@@ -52,6 +52,15 @@ class CallInfo:
     topic: str | None = None  # the topic the dialled number starts with, if any
 
 
+class TransportError(VoicebotError):
+    """The transport of a call failed unexpectedly (its receive loop, decoding, the feed)."""
+
+
+@dataclass(frozen=True)
+class _Wake:
+    """Input that only wakes the dialogue task (a failure is waiting in `_failure`)."""
+
+
 class CallSession:
     """The pipeline of one call; create it when the stream starts, `finish()` it at the end."""
 
@@ -60,7 +69,7 @@ class CallSession:
         self._sink = sink
         self._svc = services
         settings = services.settings
-        self._inputs: asyncio.Queue[CallInput] = asyncio.Queue()
+        self._inputs: asyncio.Queue[CallInput | _Wake] = asyncio.Queue()
         self._recorder = TurnRecorder(info.call_id, services.store)
         self._listener = Listener(services.new_segmenter(), services.vad_pool)
         self._to_16k = StreamResampler(sink.sample_rate, 16000)
@@ -83,6 +92,7 @@ class CallSession:
         )
         self._task: asyncio.Task[None] | None = None
         self._finished = False
+        self._failure: BaseException | None = None  # the transport failed: apologise next
         self.ended = asyncio.Event()  # set when the bot decided to end the call
 
     @property
@@ -133,6 +143,18 @@ class CallSession:
             o = self._dialogue.outcome
             await self._recorder.close(o.reason or reason, o.department, o.handoff_reason)
 
+    def fail(self, error: BaseException) -> bool:
+        """The transport failed (`error`): the dialogue apologises and hands the call to a
+        person next, as for a fault of its own (the reply it is speaking ends first), then the
+        bot ends the call. False when no dialogue runs that could (not started, ended)."""
+        task = self._task
+        if self._finished or self.ended.is_set() or task is None or task.done():
+            return False
+        if self._failure is None:
+            self._failure = error
+            self._inputs.put_nowait(_Wake())
+        return True
+
     async def _keep_last_words(self) -> None:
         """The caller hung up mid-utterance: keep what they said (not answered)."""
         leftover = await self._listener.flush()
@@ -156,9 +178,17 @@ class CallSession:
 
     # ---- input from the transport ----------------------------------------------------------
     async def feed_audio(self, pcm: Pcm16) -> None:
-        """Caller audio at the sink's rate; VAD runs in its own thread, in order."""
-        if self._finished:
+        """Caller audio at the sink's rate; VAD runs in its own thread, in order. An error in
+        here fails the call (apology and handoff), it does not reach the transport."""
+        if self._finished or self._failure is not None:
             return
+        try:
+            await self._feed_audio(pcm)
+        except Exception as exc:  # noqa: BLE001 - never dead air: the dialogue apologises
+            log.exception("call %s: caller audio failed", self.info.call_id)
+            self.fail(TransportError(f"caller audio failed: {exc!r}"))
+
+    async def _feed_audio(self, pcm: Pcm16) -> None:
         # while the caller keys digits, a pause in their speech does not end the utterance
         events = await self._listener.push(self._to_16k.process(pcm), self._dtmf.collecting)
         if self._finished:
@@ -176,7 +206,7 @@ class CallSession:
 
     def feed_dtmf(self, digit: str) -> None:
         """One DTMF key; an entry ends with '#' or after the inter-digit timeout."""
-        if self._finished:
+        if self._finished or self._failure is not None:
             return
         self._playback.barge_in()
         self._dtmf.press(digit)
@@ -189,10 +219,22 @@ class CallSession:
         """Handles inputs in order until the bot ends the call, then hands off if asked and
         closes the stream. An unforeseen error is a fault too: apology, handoff, close."""
         dialogue = self._dialogue
+        at_start = True  # until the Start is handled: an apology then carries the disclosure
         try:
             while dialogue.outcome.reason is None:
                 item = await next_input(self._inputs, self._svc.settings.no_input_s, self._busy)
+                if self._failure is not None:
+                    log.error(
+                        "call %s: %s; apologising and handing off",
+                        self.info.call_id,
+                        self._failure,
+                    )
+                    await dialogue.fault(self._failure, at_start=at_start)
+                    break
+                if isinstance(item, _Wake):
+                    continue
                 await dialogue.handle(item)
+                at_start = False
         except Exception as exc:  # noqa: BLE001 - never dead air: apologise and hand off
             log.exception("call %s: the dialogue failed", self.info.call_id)
             if dialogue.outcome.reason is None:  # else its own fault handling failed
