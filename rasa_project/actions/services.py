@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 
 from .catalogue import Catalogue, Office, Service, default_directory, load_catalogue
 from .catalogue.match import words
+from .catalogue.phonetic import any_sounds_alike
 from .settings import settings
 
 SERVICE_SLOT = "service"  # the service of the caller's latest question
@@ -66,7 +67,9 @@ def named_office(text: str, where: Catalogue | None = None) -> Office | None:
     for alias, office_id in OFFICE_ALIASES.items():
         if alias in joined and office_id in where.offices:
             return where.offices[office_id]
-    return None
+    # as Whisper may write it: "Bürger Bühro", "Standes Amt" sound like the office's name
+    alike = [o for o in where.offices.values() if any_sounds_alike(_office_keys(o), joined)]
+    return alike[0] if len(alike) == 1 else None
 
 
 def service_from_entities(values: Iterable[Any], where: Catalogue | None = None) -> Service | None:

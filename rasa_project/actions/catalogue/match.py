@@ -4,8 +4,10 @@ Both sides are folded the same way: lower case, ß -> ss, accents and umlauts dr
 ae/oe/ue read as a/o/u, so "Führungszeugnis", "Fuehrungszeugnis" and "Fuhrungszeugnis" are
 equal. A synonym matches when each of its words occurs in the utterance, exactly, inflected
 ("Reisepasses") or, for words of 7+ letters, as a close misspelling ("Personalausweiß");
-compounds match split or joined ("Personal Ausweis" = "Personalausweis"). More matched letters
-score higher, so "Ausweis verloren" beats "Ausweis".
+compounds match split or joined ("Personal Ausweis" = "Personalausweis"), or, for words of 7+
+letters, when they sound the same (Kölner Phonetik of the stems, phonetic.py: "zu lassen" for
+"Zulassung", "Meldebeschainigung"). More matched letters score higher, so "Ausweis verloren"
+beats "Ausweis".
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from .phonetic import heard_words, sounds_alike
+
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 # German inflection endings a synonym word may carry in the utterance ("Passes", "Hunde").
@@ -23,6 +27,8 @@ _FUZZY_MIN_LENGTH = 7  # shorter words must match exactly: "Abmeldung" vs "Anmel
 _FUZZY_MIN_RATIO = 0.84
 _INFLECTED = 0.95  # an inflected word counts a little less than the exact word
 _FUZZY_WEIGHT = 0.9  # a misspelling counts less than any correct spelling
+_PHONETIC = 0.8  # a word that only sounds the same counts less than a close misspelling
+_PHONETIC_MIN_RATIO = 0.7  # and it must still be spelled much alike ("Mülltonne" / "melden")
 _MAX_JOIN = 3  # words of the utterance joined to find split compounds
 
 
@@ -61,18 +67,26 @@ class Match:
     score: float
 
 
-def _similarity(word: str, candidate: str, fuzzy: bool = True) -> float:
+def _similarity(word: str, candidate: str, fuzzy: bool = True, sounding: bool = False) -> float:
+    """1 for the word itself, less for an inflected form, a misspelling or (with `sounding`:
+    the candidate may be heard as one word) a spelling that sounds the same; else 0."""
     if word == candidate:
         return 1.0
     if candidate.startswith(word) and candidate[len(word) :] in _ENDINGS:
         return _INFLECTED
-    if not fuzzy or len(word) < _FUZZY_MIN_LENGTH or abs(len(word) - len(candidate)) > 3:
+    if not fuzzy or len(word) < _FUZZY_MIN_LENGTH or abs(len(word) - len(candidate)) > 4:
+        return 0.0
+    alike = sounding and sounds_alike(word, candidate)
+    if not alike and abs(len(word) - len(candidate)) > 3:
         return 0.0
     matcher = SequenceMatcher(None, word, candidate, autojunk=False)
-    if matcher.real_quick_ratio() < _FUZZY_MIN_RATIO or matcher.quick_ratio() < _FUZZY_MIN_RATIO:
+    least = _PHONETIC_MIN_RATIO if alike else _FUZZY_MIN_RATIO
+    if matcher.real_quick_ratio() < least or matcher.quick_ratio() < least:
         return 0.0
     ratio = matcher.ratio()
-    return ratio * _FUZZY_WEIGHT if ratio >= _FUZZY_MIN_RATIO else 0.0
+    if ratio >= _FUZZY_MIN_RATIO:
+        return max(ratio * _FUZZY_WEIGHT, _PHONETIC if alike else 0.0)
+    return _PHONETIC if alike and ratio >= _PHONETIC_MIN_RATIO else 0.0
 
 
 def _candidates(utterance: tuple[str, ...]) -> frozenset[str]:
@@ -84,20 +98,28 @@ def _candidates(utterance: tuple[str, ...]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _score(parts: tuple[str, ...], candidates: frozenset[str], fuzzy: bool = True) -> float:
+def _score(
+    parts: tuple[str, ...],
+    candidates: frozenset[str],
+    fuzzy: bool = True,
+    sounding: frozenset[str] = frozenset(),
+) -> float:
     """Matched letters weighted by similarity; 0 unless every part is found."""
     total = 0.0
     for part in parts:
-        best = max((_similarity(part, c, fuzzy) for c in candidates), default=0.0)
+        best = max((_similarity(part, c, fuzzy, c in sounding) for c in candidates), default=0.0)
         if best == 0.0:
             return 0.0
         total += best * len(part)
     return total
 
 
-def score(synonym: Synonym, candidates: frozenset[str]) -> float:
-    """How well the utterance (as candidates) contains the synonym; 0 = not at all."""
-    split = _score(synonym.words, candidates)
+def score(
+    synonym: Synonym, candidates: frozenset[str], sounding: frozenset[str] = frozenset()
+) -> float:
+    """How well the utterance (as candidates) contains the synonym; 0 = not at all.
+    `sounding`: the candidates that may match by sound (heard_words)."""
+    split = _score(synonym.words, candidates, sounding=sounding)
     if len(synonym.words) == 1:
         return split
     # the phrase written as one word ("Anwohner Parkausweis" -> "anwohnerparkausweis") must
@@ -107,12 +129,14 @@ def score(synonym: Synonym, candidates: frozenset[str]) -> float:
 
 def rank(index: SynonymIndex, text: str) -> list[Match]:
     """Services whose synonyms occur in `text`, best score first (ties by id)."""
-    candidates = _candidates(words(text))
+    said = words(text)
+    candidates = _candidates(said)
     if not candidates:
         return []
+    sounding = heard_words(said)
     best: dict[str, Match] = {}
     for synonym in index:
-        value = score(synonym, candidates)
+        value = score(synonym, candidates, sounding)
         if value > 0 and (synonym.service_id not in best or value > best[synonym.service_id].score):
             best[synonym.service_id] = Match(synonym.service_id, synonym.phrase, value)
     return sorted(best.values(), key=lambda m: (-m.score, m.service_id))
