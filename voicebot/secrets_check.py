@@ -9,8 +9,9 @@ from __future__ import annotations
 from voicebot.config import Settings
 from voicebot.errors import ConfigError
 
-MIN_TOKEN_CHARS = 24  # bearer tokens: the API, Rasa, the action server
+MIN_TOKEN_CHARS = 24  # bearer tokens: the API, the media streams, Rasa, the action server
 MIN_HMAC_SECRET_CHARS = 16  # HMAC keys shared with the CRM and the telephony platform
+# (Twilio's auth token, which keys X-Twilio-Signature, is one too: 32 characters from Twilio)
 PLACEHOLDERS = frozenset(
     {"change-me", "changeme", "secret", "password", "token", "voicebot-local-rasa-token"}
 )
@@ -31,6 +32,12 @@ def secret_problems(settings: Settings) -> list[str]:
     handoff = settings.handoff
     checks = [
         ("VOICEBOT_API_TOKEN", settings.api_token, MIN_TOKEN_CHARS),
+        ("VOICEBOT_MEDIA_TOKEN", settings.media.token, MIN_TOKEN_CHARS),
+        (
+            "VOICEBOT_MEDIA_TWILIO_AUTH_TOKEN",
+            settings.media.twilio_auth_token,
+            MIN_HMAC_SECRET_CHARS,
+        ),
         ("VOICEBOT_RASA_TOKEN", settings.rasa.token, MIN_TOKEN_CHARS),
         ("VOICEBOT_RASA_ACTIONS_TOKEN", settings.rasa.actions_token, MIN_TOKEN_CHARS),
         ("VOICEBOT_HANDOFF_WEBHOOK_SECRET", handoff.webhook_secret, MIN_HMAC_SECRET_CHARS),

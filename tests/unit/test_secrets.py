@@ -10,6 +10,7 @@ import pytest
 
 from voicebot.config import (
     HandoffSettings,
+    MediaSettings,
     RasaSettings,
     Settings,
     describe_settings,
@@ -48,6 +49,9 @@ def test_voicebot_config_masks_the_rasa_and_action_tokens() -> None:
     [
         Settings(api_token="change-me"),
         Settings(api_token="short-token"),
+        Settings(media=MediaSettings(token="change-me")),
+        Settings(media=MediaSettings(token="short-media-token")),
+        Settings(media=MediaSettings(twilio_auth_token="changeme")),
         Settings(rasa=RasaSettings(token="voicebot-local-rasa-token")),
         Settings(handoff=HandoffSettings(webhook_secret="change-me")),
         Settings(handoff=HandoffSettings(transfer_hook_url="http://pbx/hook")),
@@ -62,7 +66,15 @@ def test_good_secrets_pass() -> None:
     handoff = HandoffSettings(
         transfer_hook_url="http://pbx/hook", transfer_hook_secret="hook-" + GOOD
     )
-    check_secrets(Settings(api_token=GOOD, rasa=RasaSettings(token=GOOD), handoff=handoff))
+    media = MediaSettings(token="media-" + GOOD, twilio_auth_token="0123456789abcdef" * 2)
+    check_secrets(
+        Settings(api_token=GOOD, rasa=RasaSettings(token=GOOD), handoff=handoff, media=media)
+    )
+
+
+def test_the_media_token_is_named_when_refused() -> None:
+    with pytest.raises(ConfigError, match="VOICEBOT_MEDIA_TOKEN is shorter than 24"):
+        check_secrets(Settings(api_token=GOOD, media=MediaSettings(token="media-123")))
 
 
 def test_the_crm_secret_is_not_reused_for_the_transfer_hook() -> None:
