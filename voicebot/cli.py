@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     from voicebot.web.agent_cli import add_agents_parser
 
     add_agents_parser(sub)
+    from voicebot.training.cli import add_trainer_parser
+
+    add_trainer_parser(sub)
     return parser
 
 

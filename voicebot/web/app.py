@@ -20,6 +20,7 @@ from voicebot.web.agent_console import add_agent_console
 from voicebot.web.analytics_api import add_analytics_api
 from voicebot.web.console_analytics import add_analytics
 from voicebot.web.console_assist import add_assist
+from voicebot.web.console_training import add_training
 from voicebot.web.keys import GATEWAY
 from voicebot.web.requests_api import add_requests_api
 
@@ -100,5 +101,6 @@ def create_app(settings: Settings) -> web.Application:
     add_analytics(app)  # after the console (its templates) and the gateway's startup
     add_analytics_api(app)
     add_assist(app)
+    add_training(app)
     attach_sip(app, settings.sip, gateway.calls)
     return app

@@ -1,0 +1,1 @@
+"""The trainer's workbench: turns the bot understood badly, their review, the NLU export."""
