@@ -22,6 +22,7 @@ from voicebot.web.console_analytics import add_analytics
 from voicebot.web.console_assist import add_assist
 from voicebot.web.console_training import add_training
 from voicebot.web.keys import GATEWAY
+from voicebot.web.lookup_api import add_lookup_api
 from voicebot.web.requests_api import add_requests_api
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
         header = request.headers.get("Authorization", "")
         given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
         tokens = [settings.api_token]
-        if request.method == "POST" and request.path == "/api/requests":
-            tokens.append(settings.rasa.actions_token)  # the action server may only store
+        if request.method == "POST" and request.path in ("/api/requests", "/api/lookup"):
+            tokens.append(settings.rasa.actions_token)  # the action server: store, look up
         if not given or not any(t and _same(given, t) for t in tokens):
             raise web.HTTPUnauthorized(
                 text='{"error": "missing or wrong bearer token"}',
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/media/twilio", twilio_stream_handler(gateway.calls, settings))
     add_handoff_api(app)
     add_requests_api(app)
+    add_lookup_api(app)
     add_agent_console(app, hours.zone)
     add_analytics(app)  # after the console (its templates) and the gateway's startup
     add_analytics_api(app)

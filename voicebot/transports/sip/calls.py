@@ -40,7 +40,7 @@ from voicebot.transports.sip.transactions import (
 )
 
 if TYPE_CHECKING:
-    from voicebot.config import SipSettings
+    from voicebot.config import Settings, SipSettings
     from voicebot.lifecycle import CallLifecycle
     from voicebot.transports.sip.access import AccessControl
 
@@ -84,7 +84,7 @@ def dialled_user(req: SipRequest) -> str | None:
     return user or None
 
 
-def call_info(call: SipCall, language: str, plan: dict[str, str] | None = None) -> CallInfo:
+def call_info(call: SipCall, settings: Settings) -> CallInfo:
     """Who is calling from where, from the INVITE (the caller is the From user, if any); the
     dialled number picks the language and topic from the number plan (number_plan.py)."""
     req, peer = call.invite, call.peer
@@ -93,7 +93,7 @@ def call_info(call: SipCall, language: str, plan: dict[str, str] | None = None) 
     except ProtocolError:
         caller = None
     dialled = dialled_user(req)
-    language, topic = call_entry(plan or {}, dialled, language)
+    language, topic = call_entry(settings.numbers.plan, dialled, settings.language)
     return CallInfo(
         call_id=req.call_id,
         transport="sip",
@@ -223,8 +223,7 @@ class SipCalls:
 
     async def _start_session(self, call: SipCall) -> None:
         assert call.rtp is not None
-        settings = self.lifecycle.settings
-        info = call_info(call, settings.language, settings.numbers.plan)
+        info = call_info(call, self.lifecycle.settings)
         hang_up = functools.partial(self.hang_up, call)
         try:
             live = await self.lifecycle.start(info, SipSink(call, self.referrer), hang_up)
