@@ -116,11 +116,12 @@ class Gateway:
         """Deletes call and handoff records older than the retention period; returns how many."""
         now = now or datetime.now(timezone.utc)
         cutoff = now - timedelta(days=self.settings.transcript_retention_days)
+        expired = await self.store.ids_started_before(cutoff)  # their Rasa conversations go too
         calls = await self.store.purge_older_than(cutoff)
         handoffs = await self.handoff_store.purge_older_than(cutoff)
         requests = await self.requests.purge_older_than(cutoff)
         await self.sessions.purge_expired(now)
-        await asyncio.to_thread(purge_files, self.settings, cutoff)  # trackers, logs
+        await asyncio.to_thread(purge_files, self.settings, cutoff, expired)  # trackers, logs
         if calls or handoffs or requests:
             log.info(
                 "retention: deleted %d call record(s), %d handoff(s) and %d request(s) "

@@ -2,9 +2,11 @@
 
 Rasa keeps every utterance and every slot (names, numbers, addresses) of every conversation
 in its SQL tracker store and never deletes any. The gateway's hourly purge calls
-`purge_files` so that conversations whose last event is older than the retention period go,
-with the rotated log files older than it. `make_private` gives the data directory mode 0700
-and its files 0600 (database, tracker, logs, tokens).
+`purge_files` with the ids of the calls whose records it deleted: each call's conversation
+(its sender id is the call's id) goes with its record, whatever the age of its last event.
+Conversations without a call record (e.g. `rasa shell`) go once their last event is older
+than the retention period, and so do the rotated log files. `make_private` gives the data
+directory mode 0700 and its files 0600 (database, tracker, logs, tokens).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 import re
 import sqlite3
 import stat
+from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,26 +39,29 @@ class FilesPurged:
     log_files: int
 
 
-def purge_tracker(db: Path, cutoff: datetime) -> int:
-    """Deletes every Rasa conversation whose last event is older than `cutoff`; returns how
-    many. A missing file or a store without Rasa's `events` table is left alone."""
+def purge_tracker(db: Path, cutoff: datetime, call_ids: Iterable[str] = ()) -> int:
+    """Deletes the Rasa conversations of `call_ids` (calls whose records were deleted), and
+    every conversation whose last event is older than `cutoff`; returns how many. A missing
+    file or a store without Rasa's `events` table is left alone."""
     if not db.is_file():
         return 0
-    with sqlite3.connect(db, timeout=2.0) as conn:
+    with closing(sqlite3.connect(db, timeout=2.0)) as conn, conn:
         has_events = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
         ).fetchone()
         if not has_events:
             return 0
-        old = [
+        present = {row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")}
+        gone = present & set(call_ids)
+        gone |= {
             row[0]
             for row in conn.execute(
                 "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?",
                 (cutoff.timestamp(),),
             )
-        ]
-        conn.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in old])
-    return len(old)
+        }
+        conn.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in sorted(gone)])
+    return len(gone)
 
 
 def purge_logs(logs: Path, cutoff: datetime) -> int:
@@ -71,15 +78,18 @@ def purge_logs(logs: Path, cutoff: datetime) -> int:
     return deleted
 
 
-def purge_files(settings: Settings, cutoff: datetime) -> FilesPurged:
-    """The tracker and log part of the retention purge (blocking: run it in a thread)."""
+def purge_files(settings: Settings, cutoff: datetime, call_ids: Iterable[str] = ()) -> FilesPurged:
+    """The tracker and log part of the retention purge (blocking: run it in a thread);
+    `call_ids`: the calls whose records the purge deleted (their conversations go too)."""
     data_dir = settings.data_dir
     purged = FilesPurged(
-        purge_tracker(data_dir / TRACKER_DB, cutoff), purge_logs(data_dir / LOGS_DIR, cutoff)
+        purge_tracker(data_dir / TRACKER_DB, cutoff, call_ids),
+        purge_logs(data_dir / LOGS_DIR, cutoff),
     )
     if purged.conversations or purged.log_files:
         log.info(
-            "retention: deleted %d Rasa conversation(s) and %d log file(s) older than %s",
+            "retention: deleted %d Rasa conversation(s) (of expired calls, or older) and "
+            "%d log file(s) older than %s",
             purged.conversations,
             purged.log_files,
             cutoff.date(),

@@ -82,3 +82,49 @@ def test_the_data_directory_is_0700_and_its_files_0600(tmp_path: Path) -> None:
     for path in (data / "voicebot.db", data / TRACKER_DB, data / "logs" / "rasa.log"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE((data / "models" / "voice.onnx").stat().st_mode) == 0o644
+
+
+def test_a_call_s_rasa_conversation_is_deleted_with_its_record(tmp_path: Path) -> None:
+    """Per call, not only by age: the purge that deletes a call's record deletes the Rasa
+    conversation keyed by its id, even when the conversation's last event is recent (here a
+    late event); conversations of calls still kept stay, and so do recent ones of no call."""
+    from voicebot.gateway import Gateway
+    from voicebot.store.calls import CallRecord, iso
+
+    now = datetime.now(timezone.utc)
+    expired, kept = "twilio-" + "a" * 32, "sip-" + "b" * 32
+    recent = (now - timedelta(days=1)).timestamp()
+    _tracker(
+        tmp_path / TRACKER_DB,
+        [(expired, recent), (kept, recent), ("rasa-shell", recent)],
+    )
+
+    async def scenario() -> tuple[list[str], int]:
+        gateway = Gateway(Settings(data_dir=tmp_path, transcript_retention_days=30))
+        await gateway.store.open()
+        for call_id, days in ((expired, 31), (kept, 1)):
+            started = iso(now - timedelta(days=days))
+            await gateway.store.start_call(CallRecord(call_id, "twilio", "de", started))
+        purged = await gateway.purge_expired(now)
+        left = [c["call_id"] for c in await gateway.store.list_calls()]
+        await gateway.store.close()
+        return left, purged
+
+    left, purged = asyncio.run(scenario())
+    assert left == [kept] and purged == 1
+    assert _senders(tmp_path / TRACKER_DB) == {kept, "rasa-shell"}
+
+
+def test_purge_tracker_deletes_the_given_calls_and_old_ones_and_counts_each_once(
+    tmp_path: Path,
+) -> None:
+    from voicebot.retention_files import purge_tracker
+
+    now = datetime.now(timezone.utc)
+    old, recent = (now - timedelta(days=40)).timestamp(), (now - timedelta(days=1)).timestamp()
+    db = tmp_path / TRACKER_DB
+    _tracker(db, [("c1", recent), ("c1", recent + 1), ("c2", old), ("c3", recent)])
+    cutoff = now - timedelta(days=30)
+    assert purge_tracker(db, cutoff, ["c1", "c2", "not-in-the-store"]) == 2
+    assert _senders(db) == {"c3"}
+    assert purge_tracker(tmp_path / "missing.db", cutoff, ["c3"]) == 0

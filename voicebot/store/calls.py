@@ -266,6 +266,18 @@ class CallStore:
 
         return await self._run(job)
 
+    async def ids_started_before(self, cutoff: datetime) -> list[str]:
+        """The ids of the calls `purge_older_than(cutoff)` deletes (each keys a Rasa
+        conversation, deleted with the record)."""
+
+        def job() -> list[str]:
+            rows = self.db.conn().query(
+                "SELECT call_id FROM calls WHERE started_at < ?", (iso(cutoff),)
+            )
+            return [str(row["call_id"]) for row in rows]
+
+        return await self._run(job)
+
     async def purge_older_than(self, cutoff: datetime) -> int:
         """Deletes calls (and their turns) that started before `cutoff`; returns how many."""
 
