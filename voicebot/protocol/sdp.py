@@ -1,9 +1,12 @@
-"""SDP (RFC 4566) parse/serialize and the offer/answer rules (RFC 3264) for one G.711 stream.
+"""SDP (RFC 4566) parse/serialize and the offer/answer rules (RFC 3264) for one audio stream.
 
-`answer_offer` accepts the first audio RTP/AVP stream that offers PCMA or PCMU (our preference
-order decides, A-law first by default), keeps the caller's payload type numbers (also for a
-dynamic PT whose rtpmap says PCMA/PCMU) and its telephone-event type, and rejects every other
-stream with port 0. No usable stream is `ProtocolError(..., 488)`; malformed SDP is a 400.
+`answer_offer` accepts the first audio RTP/AVP stream that offers a codec of our preference
+(G722, PCMA, PCMU; the order given decides, the gateway's `[sip] codec_preference`), keeps the
+caller's payload type numbers (also for a dynamic PT whose rtpmap names the codec) and its
+telephone-event type, and rejects every other stream with port 0. G.722 is written G722/8000
+(RFC 3551 §4.5.2: its RTP clock is 8000 Hz while the audio is 16 kHz); an offer's G722/16000,
+as some old phones write it, is taken too and answered as G722/8000.
+No usable stream is `ProtocolError(..., 488)`; malformed SDP is a 400.
 Hold: a=sendonly/recvonly/inactive are mirrored, and c=0.0.0.0 (RFC 2543 hold) means the caller
 does not want to receive, so we must not send (`Negotiated.send` is False).
 """
@@ -23,8 +26,11 @@ DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _MIRROR = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly",
            "inactive": "inactive"}  # fmt: skip
 _NO_RECV = {"sendrecv": "sendonly", "recvonly": "inactive"}
-STATIC_CODECS = {0: ("PCMU", 8000), 8: ("PCMA", 8000)}
+STATIC_CODECS = {0: ("PCMU", 8000), 8: ("PCMA", 8000), 9: ("G722", 8000)}
 G711 = ("PCMA", "PCMU")
+CODECS = ("G722", *G711)  # all we can carry, the wideband one first
+AUDIO_RATES = {"G722": 16000}  # audio sample rate where it is not the RTP clock rate (8000)
+_CLOCK_RATES = {"G722": (8000, 16000)}  # rtpmap rates accepted in an offer; others: 8000
 RTP_PROTOS = ("RTP/AVP", "RTP/AVPF")
 _LINE_RE = re.compile(r"([a-z])=(.*)")
 _MEDIA_RE = re.compile(r"([A-Za-z0-9\-_.]+) ([0-9]{1,5})(?:/([0-9]{1,5}))? (\S+)((?: \S+)*)")
@@ -247,6 +253,11 @@ class Negotiated:
     ptime: int = 20
 
     @property
+    def sample_rate(self) -> int:
+        """The audio's sample rate (16000 for G.722); the RTP clock is 8000 for every codec."""
+        return AUDIO_RATES.get(self.codec, 8000)
+
+    @property
     def send(self) -> bool:
         """Whether we send RTP (never to a hold address or port 0)."""
         ok = self.remote_address is not None and self.remote_port > 0
@@ -297,7 +308,8 @@ def _choose(media: Media, preference: Sequence[str]) -> tuple[str, int, int | No
     dtmf = _telephone_event(media)
     for codec in preference:
         for pt, m in offered:
-            if m and m[0] == codec.upper() and m[1] == 8000 and m[2] == 1:
+            rates = _CLOCK_RATES.get(codec.upper(), (8000,))
+            if m and m[0] == codec.upper() and m[1] in rates and m[2] == 1:
                 return codec.upper(), pt, dtmf
     return None
 
@@ -340,7 +352,7 @@ def answer_offer(
     username: str = "voicebot",
     ptime: int = 20,
 ) -> tuple[SessionDescription, Negotiated]:
-    """Answer an offer (RFC 3264 §6): one G.711 audio stream, all other streams port 0."""
+    """Answer an offer (RFC 3264 §6): one audio stream (G.722 or G.711), all others port 0."""
     answer: list[Media] = []
     result: Negotiated | None = None
     for media in offer.media:
@@ -364,7 +376,7 @@ def answer_offer(
             _audio_media(codec, pt, dtmf, fmtp, local_port, media.proto, direction, ptime)
         )
     if result is None:
-        raise ProtocolError("SDP offer has no audio stream with PCMA or PCMU", 488)
+        raise ProtocolError(f"SDP offer has no audio stream with {'/'.join(preference)}", 488)
     return _session(answer, local_address, session_id, session_version, username), result
 
 
@@ -380,8 +392,8 @@ def create_offer(
     username: str = "voicebot",
     ptime: int = 20,
 ) -> SessionDescription:
-    """Our own offer (late offer in a 2xx, or a re-INVITE): static G.711 types in our order."""
-    pts = {"PCMU": 0, "PCMA": 8}
+    """Our own offer (late offer in a 2xx, or a re-INVITE): static types in our order."""
+    pts = {name: pt for pt, (name, _) in STATIC_CODECS.items()}
     formats = [str(pts[c.upper()]) for c in codecs]
     attrs: list[tuple[str, str | None]] = [("rtpmap", f"{pts[c.upper()]} {c.upper()}/8000")
                                            for c in codecs]  # fmt: skip
@@ -395,20 +407,18 @@ def create_offer(
 
 
 def accept_answer(offer: SessionDescription, answer: SessionDescription) -> Negotiated:
-    """Read the peer's answer to our offer; its first PCMA/PCMU type is the codec."""
+    """Read the peer's answer to our offer; its first G722/PCMA/PCMU type is the codec."""
     for sent, media in zip(offer.media, answer.media, strict=False):
         if sent.kind != "audio" or not media.port:
             continue
         maps = media.rtpmaps()
         kept = [int(f) for f in media.formats if f.isdigit() and f in sent.formats]
-        g711 = [
-            pt for pt in kept if pt in maps and maps[pt] in (("PCMA", 8000, 1), ("PCMU", 8000, 1))
-        ]
-        if not g711:
+        usable = [pt for pt in kept if maps.get(pt) in {(c, 8000, 1) for c in CODECS}]
+        if not usable:
             continue
         return Negotiated(
-            maps[g711[0]][0], g711[0], _telephone_event(media),
+            maps[usable[0]][0], usable[0], _telephone_event(media),
             media_address(_stream_connection(answer, media)),
             media.port, _MIRROR[_offer_direction(answer, media)],
         )  # fmt: skip
-    raise ProtocolError("SDP answer accepted no PCMA/PCMU audio stream", 488)
+    raise ProtocolError("SDP answer accepted no G722/PCMA/PCMU audio stream", 488)

@@ -10,6 +10,8 @@ so does every tick once the peer stopped sending, e.g. silence suppression, so t
 still sees the pause) and watches for RTP silence (no packets at all: the call is abandoned).
 Outgoing audio is already paced by the pipeline: `send_frame` packetizes one 20 ms frame, and a
 pause in the bot's speech starts a new talk-spurt (marker).
+The call's audio rate (`sample_rate`) is its first codec's: 16 kHz with G.722, else 8 kHz; the
+RTP clock is 8000 Hz for all of them (RFC 3551), so 20 ms are always 160 timestamp units.
 """
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ import numpy as np
 from voicebot.audio.resample import Pcm16
 from voicebot.errors import ProtocolError
 from voicebot.protocol.dtmf import DtmfReceiver
-from voicebot.protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from voicebot.protocol.rtp import JitterBuffer, RtpPacketizer, max_payload, parse_rtp
 from voicebot.protocol.sdp import Negotiated
+from voicebot.transports.sip.codec import MediaCodec
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 8000
-FRAME_SAMPLES = 160  # 20 ms of G.711
+SAMPLE_RATE = 8000  # G.711; a G.722 call runs at 16000
+FRAME_SAMPLES = 160  # 20 ms in RTP timestamp units (8000 Hz clock, G.722 included)
 TICK_S = 0.02
 DC_TRACKING = 0.05  # per 20 ms frame: the DC estimate settles within about half a second
 DTX_AFTER_S = 0.1  # no audio packet this long: the peer is silent, not late
@@ -77,6 +79,8 @@ class RtpEndpoint:
         self.timeout_s = timeout_s
         self.transport: asyncio.DatagramTransport | None = None
         self.negotiated: Negotiated | None = None
+        self.sample_rate = SAMPLE_RATE  # the pipeline's: set by the first negotiation
+        self._codec: MediaCodec | None = None
         self.callbacks: RtpCallbacks | None = None
         self.source: Address | None = None
         self.received = 0
@@ -97,6 +101,8 @@ class RtpEndpoint:
         """Applies an SDP answer; a new codec restarts the outgoing stream's payload type."""
         old = self.negotiated
         self.negotiated = negotiated
+        if old is None:
+            self.sample_rate = negotiated.sample_rate
         self._dtmf.payload_type = negotiated.dtmf_payload_type
         if self._packetizer is None:
             self._packetizer = RtpPacketizer(negotiated.payload_type)
@@ -177,15 +183,20 @@ class RtpEndpoint:
         return False
 
     def _decode(self, payload: bytes) -> Pcm16:
-        """G.711 to PCM without DC: A-law's idle pattern decodes to +8, not 0, and a constant
+        """Payload to PCM without DC: A-law's idle pattern decodes to +8, not 0, and a constant
         offset keeps the VAD from ever hearing speech after a quiet start (seen with baresip)."""
-        assert self.negotiated is not None
-        law = alaw_decode if self.negotiated.codec == "PCMA" else ulaw_decode
-        pcm = law(payload).astype(np.int32)
+        pcm = self._media_codec().decode(payload).astype(np.int32)
         if len(pcm):
             self._dc += DC_TRACKING * (float(pcm.mean()) - self._dc)
             pcm -= int(round(self._dc))
         return np.clip(pcm, -32768, 32767).astype(np.int16)
+
+    def _media_codec(self) -> MediaCodec:
+        """The negotiated codec's coder; a new one (fresh state) when the codec changed."""
+        assert self.negotiated is not None
+        if self._codec is None or self._codec.codec != self.negotiated.codec:
+            self._codec = MediaCodec(self.negotiated.codec, self.sample_rate)
+        return self._codec
 
     async def _tick(self) -> None:
         """Every 20 ms: take one packet from the jitter buffer; watch for RTP silence."""
@@ -205,7 +216,7 @@ class RtpEndpoint:
             ):  # a lost packet, a peer that stops sending in pauses (DTX) or has not started
                 # yet: silence, so that endpointing goes on and the call's audio clock keeps
                 # wall-clock time (turn timestamps are stream time)
-                self._enqueue(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+                self._enqueue(np.zeros(self.sample_rate // 50, dtype=np.int16))
             neg = self.negotiated
             watching = neg is not None and neg.receive and neg.remote_port > 0
             idle = loop.time() - self._last_rx
@@ -240,7 +251,7 @@ class RtpEndpoint:
             pkt.silence(int(round(gap * 50)) * FRAME_SAMPLES)  # clock runs on during silence
         self._spurt_ended = False
         self._last_tx = now
-        payload = alaw_encode(frame) if neg.codec == "PCMA" else ulaw_encode(frame)
+        payload = self._media_codec().encode(frame)
         packet = pkt.audio(payload, FRAME_SAMPLES)
         if not neg.send or neg.remote_address is None:
             return  # on hold: the clock runs on, nothing leaves

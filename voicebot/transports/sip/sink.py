@@ -36,12 +36,12 @@ class Referrer:
 class SipSink:
     """Audio, marks and transfer of one SIP call."""
 
-    sample_rate = SAMPLE_RATE
-
     def __init__(self, call: SipCall, referrer: Referrer) -> None:
         self._call = call
         self._referrer = referrer
         self.closed_reason: str | None = None
+        # the call's audio rate, fixed by its first SDP exchange: 16000 for G.722 (HD voice)
+        self.sample_rate = call.rtp.sample_rate if call.rtp is not None else SAMPLE_RATE
 
     @property
     def on_hold(self) -> bool:
