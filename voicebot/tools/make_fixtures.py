@@ -310,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gateway reads from rasa_project/hotwords.txt, i.e. what the running gateway hears",
         **{k: v for k, v in old.items() if k.startswith("dialogue_")},
         "clips": entries + others,
+        # the held-out evaluation set (eval_fixtures.py) stays last
+        **{k: v for k, v in old.items() if k == "splits" or k.startswith("evaluation")},
     }
     text = yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100)
     path.write_text(text, encoding="utf-8")
