@@ -188,6 +188,15 @@ class SipSettings:
     max_transactions_per_source: int = 64  # live server transactions per source IP; more: 503
     tcp_max_connections: int = 64  # SIP over TCP: more connections are closed at once
     tcp_idle_timeout_s: float = 300.0  # a TCP connection without traffic this long is closed
+    # SIP over TLS and SRTP (README "SIP and RTP"): add "tls" to transports and set both files
+    tls_port: int = 5061
+    tls_cert_file: str | None = None  # PEM certificate (chain) of the TLS listener
+    tls_key_file: str | None = None  # its PEM private key
+    srtp: str = "optional"  # SDES-SRTP on TLS calls: off | optional | required (else 488)
+
+    def __post_init__(self) -> None:
+        if self.srtp not in ("off", "optional", "required"):
+            raise ConfigError(f"[sip] srtp must be off, optional or required, not {self.srtp!r}")
 
 
 @dataclass(frozen=True)

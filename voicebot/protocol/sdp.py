@@ -351,13 +351,14 @@ def answer_offer(
     preference: Sequence[str] = G711,
     username: str = "voicebot",
     ptime: int = 20,
+    protos: Sequence[str] = RTP_PROTOS,
 ) -> tuple[SessionDescription, Negotiated]:
     """Answer an offer (RFC 3264 §6): one audio stream (G.722 or G.711), all others port 0."""
     answer: list[Media] = []
     result: Negotiated | None = None
     for media in offer.media:
         choice = None
-        if result is None and media.kind == "audio" and media.port and media.proto in RTP_PROTOS:
+        if result is None and media.kind == "audio" and media.port and media.proto in protos:
             choice = _choose(media, preference)
         if choice is None:
             answer.append(Media(media.kind, 0, media.proto, media.formats))

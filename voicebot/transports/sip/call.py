@@ -13,13 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from voicebot.lifecycle import LiveCall
-from voicebot.protocol.sdp import Negotiated, SessionDescription, answer_offer, parse_sdp
+from voicebot.protocol.sdes import SAVP, SrtpKeys, secure_answer
+from voicebot.protocol.sdp import (
+    RTP_PROTOS,
+    Negotiated,
+    SessionDescription,
+    answer_offer,
+    parse_sdp,
+)
 from voicebot.protocol.sip.dialog import Dialog, Invite2xxRetransmitter
 from voicebot.protocol.sip.message import SipRequest, SipResponse
 from voicebot.protocol.sip.transaction import Action, InviteServerTransaction, Timeout
 from voicebot.protocol.sip.uas import in_dialog_destination, invite_ok
 from voicebot.transports.sip.endpoint import Address, Peer
 from voicebot.transports.sip.rtp import RtpEndpoint
+from voicebot.transports.sip.srtp import SrtpStreams
 from voicebot.transports.sip.transactions import MachineDriver, Responder, SendBytes, loop_time
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,8 @@ class SipCall:
     ended: bool = False
     end_reason: str | None = None
     refer_progress: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
+    srtp_mode: str = "off"  # [sip] srtp: off | optional | required (voicebot.protocol.sdes)
+    srtp_keys: SrtpKeys | None = None
 
     def sdp_answer(
         self, offer: SessionDescription, address: str, preference: tuple[str, ...]
@@ -52,6 +62,8 @@ class SipCall:
         """Our answer to an offer on this call's RTP port (remembered for a bodiless
         re-INVITE); ProtocolError (488) when nothing offered is acceptable."""
         assert self.rtp is not None
+        tls = self.peer.transport == "TLS"
+        srtp_ok = tls and self.srtp_mode != "off"
         answer, negotiated = answer_offer(
             offer,
             local_address=address,
@@ -59,7 +71,16 @@ class SipCall:
             session_id=self.sdp_id,
             session_version=self.sdp_version,
             preference=preference,
+            protos=(*RTP_PROTOS, *SAVP) if srtp_ok else RTP_PROTOS,
         )
+        answer, keys = secure_answer(
+            offer, answer, mode=self.srtp_mode, secure_signalling=tls, previous=self.srtp_keys
+        )
+        if keys != self.srtp_keys:  # SRTP from now on (or plain RTP again), with these keys
+            if keys is not None and self.srtp_keys is None:
+                self.rtp.metrics["sip_srtp_calls"] += 1
+            self.rtp.srtp = SrtpStreams(keys) if keys is not None else None
+            self.srtp_keys = keys
         self.answer = answer
         return answer, negotiated
 

@@ -105,6 +105,17 @@ def call_info(call: SipCall, settings: Settings) -> CallInfo:
     )
 
 
+def contact_uri(address: str, settings: SipSettings, peer: Peer, request_uri: str) -> str:
+    """Our Contact URI: with transport=tcp over TCP; over TLS the TLS port, and a sips: URI
+    when the request's was one (RFC 3261 §8.1.1.8), else transport=tls."""
+    if peer.transport == "TLS":
+        where = f"voicebot@{address}:{settings.tls_port}"
+        sips = request_uri.lower().startswith("sips:")
+        return f"sips:{where}" if sips else f"sip:{where};transport=tls"
+    suffix = ";transport=tcp" if peer.reliable else ""
+    return f"sip:voicebot@{address}:{settings.port}{suffix}"
+
+
 class SipCalls:
     """The calls of one SIP server, pending (ringing) and answered, and their tasks."""
 
@@ -150,10 +161,9 @@ class SipCalls:
         calls = [*self.answered.values(), *self.pending.values()]
         return any(call.peer.conn is conn for call in calls)
 
-    def contact(self, peer: Peer) -> str:
-        """Our Contact URI for a peer (with transport=tcp over TCP)."""
-        suffix = ";transport=tcp" if peer.reliable else ""
-        return f"sip:voicebot@{self.address}:{self.settings.port}{suffix}"
+    def contact(self, call: SipCall) -> str:
+        """Our Contact URI in a call (`contact_uri`)."""
+        return contact_uri(self.address, self.settings, call.peer, call.invite.uri)
 
     # ---- a new call --------------------------------------------------------------------------
     def new_call(
@@ -174,7 +184,7 @@ class SipCalls:
         if offer is None:
             respond(response_for(req, 488, "An SDP offer is required"))
             return
-        call = SipCall(req, tx, respond, peer, secrets.token_hex(6))
+        call = SipCall(req, tx, respond, peer, secrets.token_hex(6), srtp_mode=self.settings.srtp)
         self.pending[tx.key] = call
         self.spawn(self._answer(call, offer))
 
@@ -196,17 +206,18 @@ class SipCalls:
             await call.rtp.close()
             return
         call.rtp.negotiate(negotiated)
-        contact = (("Contact", f"<{self.contact(call.peer)}>"),)
+        contact = (("Contact", f"<{self.contact(call)}>"),)
         if self.settings.ring_ms > 0:
             respond(response_for(req, 180, to_tag=call.local_tag, extra_headers=contact))
             await asyncio.sleep(self.settings.ring_ms / 1000)
         if call.cancelled or call.ended:
             return
         self.pending.pop(call.tx.key, None)
-        ok = call.ok(req, answer, self.contact(call.peer))
+        ok = call.ok(req, answer, self.contact(call))
         respond(ok)
-        via = Via(call.peer.transport, self.address, self.settings.port, (("rport", None),))
-        call.dialog = Dialog.as_uas(req, call.local_tag, self.contact(call.peer), via)
+        port = self.settings.tls_port if call.peer.transport == "TLS" else self.settings.port
+        via = Via(call.peer.transport, self.address, port, (("rport", None),))
+        call.dialog = Dialog.as_uas(req, call.local_tag, self.contact(call), via)
         self.answered[call.dialog.id] = call
         self._start_retransmit(call, ok)
         await self._start_session(call)
@@ -326,7 +337,7 @@ class SipCalls:
         except ProtocolError as exc:
             respond(response_for(req, exc.status, exc.reason[:80]))
             return
-        ok = call.ok(req, answer, self.contact(call.peer))
+        ok = call.ok(req, answer, self.contact(call))
         respond(ok)
         self._start_retransmit(call, ok)
 

@@ -41,13 +41,13 @@ Address = tuple[str, int]
 class Peer:
     """Where a message came from: answer over the same transport (TCP: the same connection)."""
 
-    transport: str  # "UDP" or "TCP"
+    transport: str  # "UDP", "TCP" or "TLS"
     addr: Address
     conn: TcpConnection | None = None
 
     @property
     def reliable(self) -> bool:
-        return self.transport == "TCP"
+        return self.transport != "UDP"
 
 
 class Gate(Protocol):
@@ -92,6 +92,8 @@ def _idle_check(conn: TcpConnection) -> None:
 class TcpConnection(asyncio.Protocol):
     """One TCP connection with its own framer; a framing error closes it."""
 
+    kind = "TCP"  # the Via transport ("TLS" in tls.TlsConnection)
+
     def __init__(self, endpoint: SipEndpoint) -> None:
         self.endpoint = endpoint
         self.framer = SipStreamFramer()
@@ -104,7 +106,7 @@ class TcpConnection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         host, port = transport.get_extra_info("peername")[:2]
-        self.peer = Peer("TCP", (host, port), self)
+        self.peer = Peer(self.kind, (host, port), self)
         if self.endpoint.admit(self):
             self.last_traffic = asyncio.get_running_loop().time()
             self._arm(self.endpoint.limits.idle_timeout_s)
@@ -171,6 +173,7 @@ class SipEndpoint:
         self.connections: set[TcpConnection] = set()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
+        self._tls: asyncio.Server | None = None
 
     async def listen(self, host: str, port: int, transports: set[str]) -> None:
         """Binds UDP and/or TCP ("udp", "tcp") on host:port; OSError if a port is taken."""
@@ -181,6 +184,13 @@ class SipEndpoint:
             )
         if "tcp" in transports:
             self._tcp = await loop.create_server(lambda: TcpConnection(self), host, port)
+
+    async def listen_tls(
+        self, host: str, port: int, factory: Callable[[], asyncio.Protocol]
+    ) -> None:
+        """Binds the TLS listener (`tls.tls_factory`: TCP accepted, then the handshake)."""
+        loop = asyncio.get_running_loop()
+        self._tls = await loop.create_server(factory, host, port)
 
     def admit(self, conn: TcpConnection) -> bool:
         """Whether a new TCP connection may stay: an allowed source, under the limit."""
@@ -232,5 +242,7 @@ class SipEndpoint:
             self._udp.close()
         if self._tcp is not None:
             self._tcp.close()
+        if self._tls is not None:
+            self._tls.close()
         for conn in list(self.connections):
             conn.close()

@@ -34,6 +34,7 @@ from voicebot.protocol.dtmf import DtmfReceiver
 from voicebot.protocol.rtp import JitterBuffer, RtpPacketizer, max_payload, parse_rtp
 from voicebot.protocol.sdp import Negotiated
 from voicebot.transports.sip.codec import MediaCodec
+from voicebot.transports.sip.srtp import SrtpError, SrtpStreams, is_rtcp
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class RtpEndpoint:
         self.timeout_s = timeout_s
         self.transport: asyncio.DatagramTransport | None = None
         self.negotiated: Negotiated | None = None
+        self.srtp: SrtpStreams | None = None  # set by the SDES answer (SipCall): SRTP only
         self.sample_rate = SAMPLE_RATE  # the pipeline's: set by the first negotiation
         self._codec: MediaCodec | None = None
         self.callbacks: RtpCallbacks | None = None
@@ -139,6 +141,11 @@ class RtpEndpoint:
     # ---- receiving -------------------------------------------------------------------------
     def receive(self, data: bytes, addr: Address) -> None:
         """One datagram: check, latch or filter the source, then buffer audio or take DTMF."""
+        if self.srtp is not None:  # authenticated before anything else (and before latching)
+            plain = self._unprotect(self.srtp, data)
+            if plain is None:
+                return
+            data = plain
         try:
             packet = parse_rtp(data)
         except ProtocolError as exc:
@@ -170,6 +177,18 @@ class RtpEndpoint:
             return
         else:
             self.metrics["rtp_unknown_payload_type"] += 1
+
+    def _unprotect(self, srtp: SrtpStreams, data: bytes) -> bytes | None:
+        """SRTP to RTP; None for SRTCP (rtcp-mux: checked, not used) and for a packet that is
+        not authentic or replayed (`srtp_rejected`: plain RTP on an SRTP call lands here)."""
+        try:
+            if is_rtcp(data):
+                srtp.unprotect_rtcp(data)
+                return None
+            return srtp.unprotect(data)
+        except SrtpError:
+            self.metrics["srtp_rejected"] += 1
+            return None
 
     def _from_peer(self, neg: Negotiated, addr: Address) -> bool:
         """Whether a packet's source is the signalled peer (the SDP address, see the module)."""
@@ -255,7 +274,14 @@ class RtpEndpoint:
         packet = pkt.audio(payload, FRAME_SAMPLES)
         if not neg.send or neg.remote_address is None:
             return  # on hold: the clock runs on, nothing leaves
-        transport.sendto(packet.to_bytes(), (neg.remote_address, neg.remote_port))
+        data = packet.to_bytes()
+        if self.srtp is not None:
+            try:
+                data = self.srtp.protect(data)
+            except SrtpError:
+                self.metrics["srtp_protect_failed"] += 1
+                return
+        transport.sendto(data, (neg.remote_address, neg.remote_port))
         self.sent += 1
 
     def end_talk_spurt(self) -> None:

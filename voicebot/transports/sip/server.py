@@ -45,6 +45,7 @@ from voicebot.transports.sip.endpoint import (
     reply_address,
 )
 from voicebot.transports.sip.register import Registration
+from voicebot.transports.sip.tls import server_context, tls_factory
 from voicebot.transports.sip.transactions import TransactionTable
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,24 @@ class SipServer:
                 f"cannot listen for SIP on {s.host}:{s.port}: {exc}. Set VOICEBOT_SIP_PORT to "
                 "a free port, or VOICEBOT_SIP_ENABLED=false to run without SIP."
             ) from exc
+        if "tls" in kinds:
+            await self._listen_tls()
         log.info("SIP listening on %s:%d (%s)", s.host, s.port, ", ".join(sorted(kinds)))
         if s.register_uri:
             self.registration = Registration(s, self.address, self.request_out)
             self.registration.start()
+
+    async def _listen_tls(self) -> None:
+        """SIP over TLS on `tls_port` (README "SIP and RTP"); bad files or a taken port: error."""
+        s = self.settings
+        try:
+            context = server_context(s.tls_cert_file, s.tls_key_file)
+            await self.endpoint.listen_tls(s.host, s.tls_port, tls_factory(self.endpoint, context))
+        except (OSError, VoicebotError) as exc:
+            await self.stop()
+            where = f"{s.host}:{s.tls_port}"
+            raise VoicebotError(f"cannot listen for SIP over TLS on {where}: {exc}") from exc
+        log.info("SIP over TLS listening on %s:%d (SRTP %s)", s.host, s.tls_port, s.srtp)
 
     async def stop(self) -> None:
         """Ends every call (BYE), stops registering, closes the listeners."""
