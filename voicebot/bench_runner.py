@@ -50,6 +50,11 @@ def _wait_healthy(port: str, proc: subprocess.Popen[bytes], timeout: float = 300
 
 def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
     """Benchmarks, writes the report, returns an exit code."""
+    if getattr(args, "accuracy", False):  # `voicebot bench --accuracy`: docs/accuracy.md
+        from voicebot.accuracy_runner import run_accuracy_command
+
+        return run_accuracy_command(args, settings)
+    args.out = getattr(args, "out", None) or "docs/benchmarks.md"
     if not can_plot():  # say so now, not after minutes of calls
         print(f"voicebot bench: {MATPLOTLIB_MISSING}", file=sys.stderr)
         return 2

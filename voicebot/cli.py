@@ -157,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", default="1,2,4,8,12", help="concurrency levels, comma-separated")
     p.add_argument("--rounds", type=int, default=2, help="waves of calls per level")
     p.add_argument("--script", nargs="+", help="caller WAVs of one call, in order")
-    p.add_argument("--out", default="docs/benchmarks.md", help="report to write")
+    p.add_argument("--out", help="report (docs/benchmarks.md; with --accuracy docs/accuracy.md)")
+    from voicebot.accuracy_cli import add_accuracy_arguments
+
+    add_accuracy_arguments(p)
     p.set_defaults(func=_bench)
     p = sub.add_parser("config", help="show every setting with its environment variable")
     p.set_defaults(func=_config)

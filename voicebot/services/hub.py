@@ -46,8 +46,13 @@ WHISPER_NAMES = (
     "large-v1",
     "large-v2",
     "large-v3",
+    "large-v3-turbo",
 )
-WHISPER_ALIASES = {"large": "large-v3"}
+WHISPER_ALIASES = {"large": "large-v3", "turbo": "large-v3-turbo"}
+# Names whose conversion is published elsewhere (as in faster-whisper's own table); used while
+# whisper_repo_template is the default
+WHISPER_REPOS = {"large-v3-turbo": "mobiuslabsgmbh/faster-whisper-large-v3-turbo"}
+DEFAULT_WHISPER_TEMPLATE = "Systran/faster-whisper-{name}"
 PIPER_VOICE = re.compile(
     r"^(?P<lang>[a-z]{2,3})_(?P<region>[A-Z]{2})-(?P<name>[A-Za-z0-9_]+)"
     r"-(?P<quality>x_low|low|medium|high)$"
@@ -106,7 +111,10 @@ def hub_model(name: str, settings: Settings, hub_url: str | None = None) -> HubM
     cache = settings.model_cache_dir
     bare = whisper_name(name)
     if bare is not None:
-        repo = settings.models.whisper_repo_template.format(name=bare)
+        template = settings.models.whisper_repo_template
+        repo = template.format(name=bare)
+        if template == DEFAULT_WHISPER_TEMPLATE:
+            repo = WHISPER_REPOS.get(bare, repo)
         return HubModel(
             kind="whisper",
             name=bare,
