@@ -23,6 +23,7 @@ from tests.support import (
     HOOK_SECRET,
     ROOT,
     SHARED,
+    TRAINERS,
     HookReceiver,
     Postgres,
     Stack,
@@ -119,6 +120,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, hook_receiver: HookReceiver)
     env = stack_env(
         data_dir,
         VOICEBOT_CONSOLE_AGENTS=json.dumps({n: hash_password(p) for n, p in AGENTS.items()}),
+        VOICEBOT_CONSOLE_TRAINERS=json.dumps({n: hash_password(p) for n, p in TRAINERS.items()}),
         VOICEBOT_HANDOFF_TARGETS=json.dumps({"buergerbuero": "sip:buergerbuero@pbx.test"}),
         VOICEBOT_HANDOFF_TRANSFER_HOOK_URL=hook_receiver.url("/transfer"),
         VOICEBOT_HANDOFF_WEBHOOK_URL=hook_receiver.url("/crm"),

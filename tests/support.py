@@ -32,6 +32,8 @@ SHARED = ROOT.parent / "shared"
 ARTIFACTS = ROOT / "test-artifacts"
 # Agent console logins of the test stack (name -> password); hashed into its settings.
 AGENTS = {"anna": "anna-passwort-1", "ben": "ben-passwort-2"}
+# The trainer of the test stack (the workbench and the test phone need the role).
+TRAINERS = {"tina": "tina-passwort-3"}
 HOOK_SECRET = "test-hook-secret"
 
 

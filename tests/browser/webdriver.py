@@ -47,7 +47,7 @@ class WebDriverError(RuntimeError):
 class Browser:
     """One headless Chromium session of a private chromedriver."""
 
-    def __init__(self, width: int = 1366, height: int = 768) -> None:
+    def __init__(self, width: int = 1366, height: int = 768, args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.profile = Path(tempfile.mkdtemp(prefix="voicebot-chromium-"))
         self.driver = subprocess.Popen(
@@ -60,7 +60,7 @@ class Browser:
         options = {
             "binary": str(CHROMIUM),
             "args": [*CHROMIUM_FLAGS, f"--user-data-dir={self.profile}"]
-            + [f"--window-size={width},{height}"],
+            + [f"--window-size={width},{height}", *args],
         }
         caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]

@@ -38,6 +38,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PUBLIC_PATHS = ("/agent/login", "/agent/static/")
+WEBSOCKETS = ("/agent/ws", "/agent/phone/ws")  # without a session: 401, not the login page
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 600.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 SESSION = web.RequestKey("agent_session", AgentSession)
@@ -277,7 +278,7 @@ async def agent_auth(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     session = await current_session(request)
     if session is None:
-        if request.method == "GET" and path != "/agent/ws":
+        if request.method == "GET" and path not in WEBSOCKETS:
             raise web.HTTPSeeOther("/agent/login")
         raise web.HTTPUnauthorized(text="Nicht angemeldet.", content_type="text/plain")
     if request.method == "POST":

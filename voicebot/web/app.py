@@ -23,6 +23,7 @@ from voicebot.web.console_assist import add_assist
 from voicebot.web.console_training import add_training
 from voicebot.web.keys import GATEWAY
 from voicebot.web.lookup_api import add_lookup_api
+from voicebot.web.phone import add_phone
 from voicebot.web.requests_api import add_requests_api
 
 log = logging.getLogger(__name__)
@@ -104,5 +105,6 @@ def create_app(settings: Settings) -> web.Application:
     add_analytics_api(app)
     add_assist(app)
     add_training(app)
+    add_phone(app)
     attach_sip(app, settings.sip, gateway.calls)
     return app
