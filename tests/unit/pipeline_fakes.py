@@ -123,6 +123,7 @@ class FakeAsr:
         self.calls = 0
         self.cancelled = 0
         self.gate: asyncio.Event | None = None
+        self.expected: list[str | None] = []  # the expectation of each recognize() call
 
     async def transcribe(self, pcm: Pcm16, language: str | None = None) -> Transcript:
         self.calls += 1
@@ -133,6 +134,11 @@ class FakeAsr:
             self.cancelled += 1
             raise
         return Transcript(self.text, language or "de", 0.9, 0.01, 1.0, 2.0)
+
+    async def recognize(self, pcm: Pcm16, language: str | None, expect: str | None) -> Transcript:
+        """Notes the expected answer (`expected`), then transcribes as above."""
+        self.expected.append(expect)
+        return await self.transcribe(pcm, language)
 
 
 class FakeRasa:

@@ -158,7 +158,7 @@ class Dialogue:
         turn.started_at = self._recorder.wall(utt.start_ms)
         turn.ended_at = self._recorder.wall(utt.speech_end_ms)
         turn.endpointing_ms = float(utt.endpoint_ms - utt.speech_end_ms)
-        heard = await self._asr.transcribe(utt, self._lang)
+        heard = await self._asr.transcribe(utt, self._lang, self._listener.recognition)
         turn.text = heard.text
         turn.asr_confidence = round(heard.confidence, 3)
         turn.asr_queue_ms = round(heard.queue_ms, 1)

@@ -22,9 +22,18 @@ SLOWER_STEP = 1.25  # {"speech": "slower"}: each request makes speech this much 
 MAX_LENGTH_SCALE = 1.6  # slower than this sounds broken
 
 Speech = Literal["slower", "normal"]
-Expect = Literal["long", "yes_no"]
-# {"expect": …}: the end-of-turn silence for the caller's next answer
-EXPECTED: dict[str, Expect] = {"address": "long", "long": "long", "yes_no": "yes_no"}
+Expect = Literal["long", "yes_no", "postcode", "phone", "house_number", "digits"]
+# {"expect": …}: the caller's next answer: its end-of-turn silence, and for a closed answer (yes
+# or no, digits) what it is recognised against (pipeline/listening.py, services/constrained.py)
+EXPECTED: dict[str, Expect] = {
+    "address": "long",
+    "long": "long",
+    "yes_no": "yes_no",
+    "postcode": "postcode",
+    "phone": "phone",
+    "house_number": "house_number",
+    "digits": "digits",
+}
 MAX_UNINTERRUPTIBLE = 5  # sentences; more would make the bot deaf to the caller for too long
 
 
@@ -46,7 +55,7 @@ class Directives:
 
     handoff: HandoffDirective | None = None
     hangup: bool = False
-    expect: Expect | None = None  # {"expect": "address" | "long" | "yes_no"}
+    expect: Expect | None = None  # {"expect": "address" | "long" | "yes_no" | "postcode" | …}
     speech: Speech | None = None
     language: str | None = None
     uninterruptible: int = 0  # {"uninterruptible": n}: the first n sentences play to the end

@@ -3,9 +3,11 @@
 Silero scoring is inference, so the segmenter runs off the event loop. Its state must then be
 touched by one thread at a time: pushing audio, flushing the last utterance when the call ends,
 switching the end-of-turn silence to the answer the dialogue expects, and holding it while the
-caller types digits all go through this runner, one job after the other. After `flush()` the
-stream is over and further audio is ignored. The loop reads the segmenter's state only from the
-snapshot each job returns.
+caller types digits all go through this runner, one job after the other. The listener also keeps
+which closed answer the dialogue expects (`recognition`: yes or no, a postcode, a phone
+number), so that the utterance is recognised against it (voicebot/services/constrained.py).
+After `flush()` the stream is over and further audio is ignored. The loop reads the segmenter's
+state only from the snapshot each job returns.
 """
 
 from __future__ import annotations
@@ -17,8 +19,19 @@ from typing import Any, Protocol, TypeVar
 
 from voicebot.audio.resample import Pcm16
 from voicebot.audio.vad import Answer, Utterance, VadEvent
+from voicebot.services.constrained_text import RECOGNITIONS
 
 T = TypeVar("T")
+# the end-of-turn silence for an expected kind of answer: digits come with pauses between groups
+END_OF_TURN: dict[str, Answer] = {
+    "long": "long",
+    "yes_no": "yes_no",
+    "normal": "normal",
+    "postcode": "long",
+    "phone": "long",
+    "digits": "long",
+    "house_number": "normal",
+}
 
 
 class SegmenterLike(Protocol):
@@ -64,6 +77,7 @@ class Listener:
         self._lock = asyncio.Lock()
         self._running: asyncio.Future[Any] | None = None  # the job on the VAD thread
         self._answer: Answer | None = None  # to apply with the next push
+        self.recognition: str | None = None  # the closed answer expected next, if any
         self._closed = False
         self.in_speech = False  # as of the last job
         self.speech_end_ms = 0  # as of the last job
@@ -73,9 +87,11 @@ class Listener:
         """Whether the stream has been flushed (the call is over)."""
         return self._closed
 
-    def expect_answer(self, answer: Answer) -> None:
-        """Switches the end-of-turn silence from the next audio on."""
-        self._answer = answer
+    def expect_answer(self, answer: str) -> None:
+        """Switches the end-of-turn silence from the next audio on, and the closed answer the
+        next utterance is recognised against ("normal", "long": none)."""
+        self._answer = END_OF_TURN.get(answer, "normal")
+        self.recognition = answer if answer in RECOGNITIONS else None
 
     async def push(self, audio: Pcm16, typing: bool = False) -> list[VadEvent]:
         """Scores 16 kHz audio; the events it completed (none once the stream is over).

@@ -34,6 +34,10 @@ class Transcriber(Protocol):
         """Transcribes 16 kHz PCM."""
         ...
 
+    async def recognize(self, pcm: Pcm16, language: str | None, expect: str | None) -> Transcript:
+        """Transcribes 16 kHz PCM against an expected closed answer (constrained.py)."""
+        ...
+
 
 @dataclass
 class _Guess:
@@ -83,8 +87,15 @@ class SpeculativeAsr:
             self._guess.task.cancel()
             self._guess = None
 
-    async def transcribe(self, utt: Utterance, language: str) -> Transcript:
-        """The guess when it is of the same audio, else a new transcription."""
+    async def transcribe(
+        self, utt: Utterance, language: str, expect: str | None = None
+    ) -> Transcript:
+        """The guess when it is of the same audio, else a new transcription. When the dialogue
+        expects a closed answer (`expect`), the utterance is recognised against it instead:
+        one encoder pass for both, so the free guess is dropped."""
+        if expect:
+            self.drop()
+            return await self._asr.recognize(utt.pcm, language, expect)
         guess, self._guess = self._guess, None
         if guess is not None and (guess.start_ms, guess.speech_end_ms) == (
             utt.start_ms,

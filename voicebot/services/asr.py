@@ -4,13 +4,20 @@ The segments generator is consumed inside the worker thread, so the event loop n
 inference. Options follow the measurements in docs/architecture.md ("Models"): greedy
 decoding at temperature 0, no timestamps, no second VAD pass, a token budget proportional to
 the audio length.
+
+When the dialogue expects a closed answer (yes or no, a postcode, a phone number), `recognize`
+runs constrained recognition (voicebot/services/constrained.py) on the same pool: one encoder
+pass, the free transcript, and the expected answers scored against the audio.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +28,9 @@ import numpy as np
 from voicebot.audio.resample import Pcm16
 from voicebot.config import AsrSettings
 from voicebot.errors import ModelError, VoicebotError
+from voicebot.services.constrained import ConstrainedRecognizer, Heard
+
+log = logging.getLogger(__name__)
 
 # Whisper's well-known inventions on noise and silence (subtitle credits and the like)
 HALLUCINATIONS = (
@@ -50,6 +60,15 @@ class Transcript:
     no_speech_prob: float
     queue_ms: float  # waiting for a free worker
     asr_ms: float  # inference time
+    constrained: bool = False  # an expected answer replaced the free transcript (`recognize`)
+
+
+def _accepted(text: str, confidence: float, no_speech: float) -> str:
+    """The transcript, or "" for noise and Whisper's inventions (never given to the dialogue)."""
+    invented = any(h in text.lower() for h in HALLUCINATIONS)
+    if not text or invented or (no_speech > NO_SPEECH_DROP and confidence < LOW_CONFIDENCE):
+        return ""
+    return text
 
 
 class AsrService:
@@ -60,6 +79,7 @@ class AsrService:
         self.model_dir = model_dir
         self.hotwords = " ".join(hotwords) or None
         self._model: Any = None
+        self._constrained: ConstrainedRecognizer | None = None
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, settings.num_workers), thread_name_prefix="asr"
         )
@@ -95,18 +115,34 @@ class AsrService:
             ) from exc
         # one tiny warm-up so the first caller does not pay for lazy initialisation
         self._transcribe_blocking(np.zeros(16000, dtype=np.int16), self.settings.language)
+        self._constrained = ConstrainedRecognizer(
+            self._model, self.settings.language, self.hotwords, self.settings.beam_size
+        )
         return time.perf_counter() - started
 
     async def transcribe(self, pcm: Pcm16, language: str | None = None) -> Transcript:
         """Transcribes 16 kHz PCM without blocking the event loop."""
+        lang = language or self.settings.language
+        return await self._run(lambda: self._transcribe_blocking(pcm, lang))
+
+    async def recognize(self, pcm: Pcm16, language: str | None, expect: str | None) -> Transcript:
+        """Transcribes 16 kHz PCM; an answer of the expected kind ("yes_no", "postcode",
+        "phone", "house_number", "digits") that scores as well as the free transcript replaces
+        it. Runs on the same pool as `transcribe`, never on the event loop."""
+        if not expect:
+            return await self.transcribe(pcm, language)
+        lang = language or self.settings.language
+        return await self._run(lambda: self._recognize_blocking(pcm, lang, expect))
+
+    async def _run(self, blocking: Callable[[], Transcript]) -> Transcript:
+        """One ASR job on the worker pool, with its queue and inference times."""
         if self._model is None:
             raise AsrError("the Whisper model is not loaded yet")
         submitted = time.perf_counter()
         loop = asyncio.get_running_loop()
 
         def job() -> tuple[float, Transcript]:
-            started = time.perf_counter()
-            return started, self._transcribe_blocking(pcm, language or self.settings.language)
+            return time.perf_counter(), blocking()
 
         self._in_flight += 1
         try:
@@ -116,14 +152,32 @@ class AsrService:
         finally:
             self._in_flight -= 1
         done = time.perf_counter()
-        return Transcript(
-            text=result.text,
-            language=result.language,
-            confidence=result.confidence,
-            no_speech_prob=result.no_speech_prob,
-            queue_ms=(started - submitted) * 1000,
-            asr_ms=(done - started) * 1000,
+        return dataclasses.replace(
+            result, queue_ms=(started - submitted) * 1000, asr_ms=(done - started) * 1000
         )
+
+    def _recognize_blocking(self, pcm: Pcm16, language: str, expect: str) -> Transcript:
+        """Constrained recognition (worker thread only)."""
+        if self._constrained is None:
+            raise AsrError("the Whisper model is not loaded yet")
+        audio = pcm.astype(np.float32) / 32768.0
+        heard: Heard = self._constrained.recognize(audio, language, expect)
+        if heard.constrained:
+            log.info(
+                "constrained recognition (%s): an expected answer replaced the free transcript",
+                expect,
+            )
+            return Transcript(
+                heard.text,
+                language,
+                heard.confidence,
+                heard.no_speech_prob,
+                0.0,
+                0.0,
+                constrained=True,
+            )
+        text = _accepted(heard.text, heard.confidence, heard.no_speech_prob)
+        return Transcript(text, language, heard.confidence, heard.no_speech_prob, 0.0, 0.0)
 
     def _transcribe_blocking(self, pcm: Pcm16, language: str) -> Transcript:
         """Runs Whisper and consumes its segment generator (worker thread only)."""
@@ -153,9 +207,7 @@ class AsrService:
         text = " ".join(t for t in texts if t).strip()
         confidence = math.exp(logprob_sum / tokens) if tokens else 0.0
         no_speech = no_speech if tokens else 1.0
-        invented = any(h in text.lower() for h in HALLUCINATIONS)
-        if not text or invented or (no_speech > NO_SPEECH_DROP and confidence < LOW_CONFIDENCE):
-            text = ""  # noise or an invention: never hand it to the dialogue
+        text = _accepted(text, confidence, no_speech)
         return Transcript(text, info.language, confidence, no_speech, 0.0, 0.0)
 
     def close(self) -> None:
