@@ -6,9 +6,9 @@ Example" (https://www.callcentrehelper.com/erlang-c-formula-example-121281.htm):
 N starts at A + 1 = 11 and grows until the service level is met. Its result, checked against
 the article's text (2026-12): N = 14 agents, P(wait) = 0.1741, service level 88.8 %, average
 speed of answer 7.8 s, 82.6 % of calls answered at once, occupancy 71.4 %.
-The article shows no table for 11 to 13 and 15 agents: the values below for those are the
-closed form's, computed to four places outside this code (they bracket the published 14:
-13 agents reach only 79.6 %, so 14 are the fewest that reach 80/20).
+The copies of the article found print only this final result, no values for 11 to 13 or 15
+agents: those below are the closed form's, computed to four places outside this code (they
+bracket the published 14: 13 agents reach only 79.6 %, so 14 are the fewest for 80/20).
 """
 
 from __future__ import annotations
