@@ -180,13 +180,19 @@ class _Section:
         )
 
 
+def _small_number(text: str, below: int) -> bool:
+    """Whether `text` is an ASCII decimal number under `below` (str.isdigit alone lets "²" in,
+    which int() refuses)."""
+    return text.isascii() and text.isdigit() and len(text) <= 6 and int(text) < below
+
+
 def _media_line(value: str) -> Media:
     """Parse an m= value (without its attributes)."""
     m = _MEDIA_RE.fullmatch(value)
     if not m or int(m[2]) > 65535:
         raise _bad(f"malformed m= line {value!r}")
     formats = tuple(m[5].split())
-    if m[4].upper().startswith("RTP/") and not all(f.isdigit() and int(f) < 128 for f in formats):
+    if m[4].upper().startswith("RTP/") and not all(_small_number(f, 128) for f in formats):
         raise _bad(f"RTP payload types must be 0-127: {value!r}")
     return Media(m[1], int(m[2]), m[4], formats, port_count=int(m[3]) if m[3] else None)
 
@@ -370,7 +376,7 @@ def answer_offer(
         their_ptime = media.attribute("ptime") or ""
         result = Negotiated(
             codec, pt, dtmf, remote, media.port, direction,
-            int(their_ptime) if their_ptime.isdigit() else 20,
+            int(their_ptime) if _small_number(their_ptime, 1000) else 20,
         )  # fmt: skip
         fmtp = media.fmtp(dtmf) if dtmf is not None else None
         answer.append(

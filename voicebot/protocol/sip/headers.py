@@ -392,8 +392,10 @@ class Via:
     def response_address(self, default_port: int = 5060) -> tuple[str, int]:
         """Where a response goes (RFC 3261 §18.2.2, RFC 3581): maddr, received, rport, sent-by."""
         host = param(self.params, "maddr") or param(self.params, "received") or self.host
-        rport = param(self.params, "rport")
-        port = int(rport) if rport and rport.isdigit() else self.port or default_port
+        rport = param(self.params, "rport") or ""
+        port = int(rport) if rport.isascii() and rport.isdigit() and len(rport) <= 5 else 0
+        if not 0 < port <= 65535:  # no rport, or one that is no port: ignored
+            port = self.port or default_port
         return host.strip("[]"), port
 
     def __str__(self) -> str:
