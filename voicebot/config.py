@@ -43,6 +43,9 @@ class AsrSettings:
     language: str = "de"
     # Whisper's hot words, one per line (unset: <rasa.project_dir>/hotwords.txt)
     hotwords_file: Path | None = None
+    # below this confidence (exp of the mean token log-probability, 0..1) a transcript is not
+    # answered: "Ich habe Sie akustisch nicht gut verstanden" (voicebot/pipeline/hearing.py)
+    min_confidence: float = 0.2
 
 
 @dataclass(frozen=True)

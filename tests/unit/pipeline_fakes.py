@@ -118,6 +118,7 @@ class FakeAsr:
 
     def __init__(self, text: str = "Wann hat das Bürgerbüro geöffnet") -> None:
         self.text = text
+        self.confidence = 0.9
         self.loaded = True
         self.idle_workers = 1
         self.calls = 0
@@ -133,7 +134,7 @@ class FakeAsr:
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
-        return Transcript(self.text, language or "de", 0.9, 0.01, 1.0, 2.0)
+        return Transcript(self.text, language or "de", self.confidence, 0.01, 1.0, 2.0)
 
     async def recognize(self, pcm: Pcm16, language: str | None, expect: str | None) -> Transcript:
         """Notes the expected answer (`expected`), then transcribes as above."""

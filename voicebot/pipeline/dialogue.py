@@ -22,6 +22,7 @@ from voicebot.config import Settings
 from voicebot.errors import VoicebotError
 from voicebot.handoff.service import HandoffService
 from voicebot.pipeline.directives import Directives, Outcome, Voice, paired
+from voicebot.pipeline.hearing import ACOUSTIC_MISS, judge
 from voicebot.pipeline.listening import Listener
 from voicebot.pipeline.no_input import NoInput, NoInputPolicy
 from voicebot.pipeline.playback import Playback, Spoken
@@ -168,7 +169,13 @@ class Dialogue:
             turn.intent = "silence_or_noise"
             await self._recorder.write(turn)
             return
-        await self._turn(turn, heard.text, {"asr_confidence": turn.asr_confidence})
+        meta = {"asr_confidence": turn.asr_confidence}
+        verdict = judge(heard.text, heard.confidence, self._settings.asr.min_confidence)
+        if not verdict.understood:  # a guess is never answered: Rasa asks again (hearing.py)
+            log.info("call %s: not heard well (%s)", self._id, verdict.reason)
+            await self._turn(turn, ACOUSTIC_MISS, {**meta, "not_heard": verdict.reason})
+            return
+        await self._turn(turn, heard.text, meta)
 
     def _call_start_message(self) -> str:
         """The configured start message, telling Rasa when agents are not available."""
