@@ -20,7 +20,7 @@ from aiohttp import web
 
 from tests.browser.console_server import InProcessServer
 from tests.browser.webdriver import CHROMEDRIVER, CHROMIUM, Browser
-from tests.support import ARTIFACTS, ROOT
+from tests.support import ARTIFACTS, ROOT, free_port
 from tests.unit.training_history import SECRETS, store_training_calls
 from voicebot.config import ConsoleSettings, RasaSettings, Settings
 from voicebot.gateway import Gateway
@@ -45,7 +45,10 @@ class TrainingServer(InProcessServer):
                 data_dir=data_dir,
                 api_token="t",
                 console=console,
-                rasa=RasaSettings(project_dir=ROOT / "rasa_project"),
+                # no Rasa at this address: the fallback turns stay in their own group
+                rasa=RasaSettings(
+                    project_dir=ROOT / "rasa_project", url=f"http://127.0.0.1:{free_port()}"
+                ),
             )
         )
 

@@ -1,6 +1,7 @@
 """The trainer export is Rasa training data: low-confidence calls in, YAML out, and
 `rasa data validate --fail-on-warnings` accepts the file beside the project's own data, with
-the personal data of the calls gone."""
+the personal data of the calls gone. The running Rasa guesses an intent behind nlu_fallback
+turns for the workbench's groups."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, Stack
 from tests.unit.training_history import SECRETS, store_training_calls
 from voicebot.config import RasaSettings
 from voicebot.rasa_train import rasa_env, rasa_executable
 from voicebot.store.db import Database
 from voicebot.training import candidates, reviews
 from voicebot.training.export import nlu_yaml
+from voicebot.training.guess import Guesser
 
 pytestmark = pytest.mark.integration
 PROJECT = ROOT / "rasa_project"
@@ -71,3 +73,14 @@ def test_the_export_validates_with_rasa(tmp_path: Path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_rasa_guesses_behind_the_fallback(stack: Stack) -> None:
+    rasa = RasaSettings(url=stack.env["VOICEBOT_RASA_URL"], token=stack.env["VOICEBOT_RASA_TOKEN"])
+    turns = {"a:1": "Wo melde ich mein Moped ab", "b:3": "Was kostet ein Reisepass"}
+    guesses = asyncio.run(Guesser(rasa).guesses(turns))
+    intents = reviews.project_intents(PROJECT)
+    assert set(guesses) == set(turns)
+    assert all(intent in intents and 0 < p <= 1 for intent, p in guesses.values()), guesses
+    wrong = RasaSettings(url=stack.env["VOICEBOT_RASA_URL"], token="not-the-token")
+    assert asyncio.run(Guesser(wrong).guesses(turns)) == {}, "no token, no guesses"

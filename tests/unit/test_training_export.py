@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support import free_port
 from tests.unit.training_history import EXPECTED, SECRETS, store_training_calls, texts
 from voicebot.cli import main
+from voicebot.config import RasaSettings
 from voicebot.store.db import Database
 from voicebot.training import candidates, reviews
 from voicebot.training.export import example_text, nlu_yaml
+from voicebot.training.guess import Guesser, best_guess
 from voicebot.training.masking import Known, mask_text
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -124,3 +127,22 @@ def test_cli_writes_the_reviewed_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert data["nlu"][0]["intent"] == "ask_fee"
     assert "<Telefon>" in data["nlu"][0]["examples"]
     assert main(["trainer", "export", "--database", str(tmp_path / "none.db")]) == 1
+
+
+def test_the_guess_is_the_best_intent_besides_the_fallback() -> None:
+    parsed = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.3},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.3},
+            {"name": "ask_service", "confidence": 0.28},
+            {"name": "ask_fee", "confidence": 0.2},
+        ],
+    }
+    assert best_guess(parsed) == ("ask_service", 0.28)
+    assert best_guess({"intent_ranking": [{"name": "nlu_fallback", "confidence": 1}]}) is None
+    assert best_guess("junk") is None and best_guess({"intent_ranking": [{"x": 1}]}) is None
+
+
+def test_no_rasa_means_no_guesses() -> None:
+    guesser = Guesser(RasaSettings(url=f"http://127.0.0.1:{free_port()}"))
+    assert asyncio.run(guesser.guesses({"a:1": "Moped abmelden"})) == {}

@@ -8,7 +8,8 @@ more reasons:
 - `low_asr`: the recogniser was unsure (ASR confidence below `low_asr`);
 - `handoff_not_understood`: a turn of a call handed over because the bot did not understand.
 Turns a trainer has reviewed are left out. Groups are keyed by the intent Rasa guessed (the
-turn's recorded intent), the largest first. Runs on the database's worker thread (`Conn`).
+turn's recorded intent; for nlu_fallback the best other intent of Rasa's ranking when
+`guess.py` could ask Rasa), the largest first. Runs on the database's worker thread (`Conn`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ class Candidate:
     confidence: float | None
     asr_confidence: float | None
     reasons: list[str] = field(default_factory=list)
+    guess: str | None = None  # for nlu_fallback: the best other intent Rasa ranks (guess.py)
+    guess_confidence: float | None = None
+
+    @property
+    def group(self) -> str:
+        """The intent Rasa guessed: its guess behind nlu_fallback if there is one."""
+        return self.guess or self.intent
 
     @property
     def key(self) -> str:
@@ -153,7 +161,7 @@ def grouped(candidates: list[Candidate]) -> list[tuple[str, list[Candidate]]]:
     """Candidates by the intent Rasa guessed, the largest group first."""
     groups: dict[str, list[Candidate]] = {}
     for candidate in candidates:
-        groups.setdefault(candidate.intent, []).append(candidate)
+        groups.setdefault(candidate.group, []).append(candidate)
     return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
 
 

@@ -20,11 +20,13 @@ from aiohttp import web
 from voicebot.store.calls import iso
 from voicebot.training import candidates, reviews
 from voicebot.training.export import nlu_yaml
+from voicebot.training.guess import FALLBACK, Guesser
 from voicebot.web import agent_auth as auth
 from voicebot.web.console_render import render
 from voicebot.web.keys import GATEWAY
 
 INTENTS: web.AppKey[list[str]] = web.AppKey("training_intents")
+GUESSER: web.AppKey[Guesser] = web.AppKey("training_guesser")
 MAX_KEY_CHARS = 200
 DAYS = 30
 MAX_SHOWN = 300  # candidates on one page (the newest); the rest come after reviewing these
@@ -45,14 +47,16 @@ async def training_page(request: web.Request) -> web.Response:
             candidates.find_candidates, now=now, days=DAYS, thresholds=_thresholds(request)
         )
     )
+    shown = found[:MAX_SHOWN]
+    await _add_guesses(request.app, shown)
     decided = await db.run(reviews.recent)
     assigned = await db.run(reviews.assigned)
     return render(
         request,
         "training.html",
-        groups=candidates.grouped(found[:MAX_SHOWN]),
+        groups=candidates.grouped(shown),
         total=len(found),
-        shown=min(len(found), MAX_SHOWN),
+        shown=len(shown),
         days=DAYS,
         reasons=candidates.REASONS,
         intents=request.app[INTENTS],
@@ -60,6 +64,17 @@ async def training_page(request: web.Request) -> web.Response:
         assigned=len(assigned),
         notice=request.query.get("ok", "")[:40],
     )
+
+
+async def _add_guesses(app: web.Application, found: list[candidates.Candidate]) -> None:
+    """Rasa's guesses behind the nlu_fallback turns (none while Rasa is not reachable)."""
+    fallbacks = {c.key: c.text for c in found if c.intent == FALLBACK}
+    if not fallbacks:
+        return
+    guesses = await app[GUESSER].guesses(fallbacks)
+    for c in found:
+        if c.key in guesses:
+            c.guess, c.guess_confidence = guesses[c.key]
 
 
 def _turn_of(key: str) -> tuple[str, int]:
@@ -96,8 +111,9 @@ async def review(request: web.Request) -> web.StreamResponse:
             text="Diese Äußerung ist schon bewertet oder nicht mehr gespeichert.",
             content_type="text/plain",
         )
+    await _add_guesses(request.app, [found])
     decision = reviews.Review(
-        call_id, seq, found.text, found.intent or None, intent, session.agent, iso(now)
+        call_id, seq, found.text, found.group or None, intent, session.agent, iso(now)
     )
     await db.run(functools.partial(reviews.save, review=decision))
     raise web.HTTPSeeOther(f"/agent/training?ok={'discarded' if discard else 'assigned'}")
@@ -121,6 +137,7 @@ def add_training(app: web.Application) -> None:
     """Registers the workbench; the assignable intents are read from the Rasa project's
     domain once (call after `add_agent_console`)."""
     app[INTENTS] = reviews.project_intents(app[GATEWAY].settings.rasa.project_dir)
+    app[GUESSER] = Guesser(app[GATEWAY].settings.rasa)
     app.router.add_get("/agent/training", training_page)
     app.router.add_post("/agent/training/review", review)
     app.router.add_get("/agent/training/export.yml", export)
