@@ -275,3 +275,36 @@ def test_tls_without_a_certificate_is_a_clear_error_at_start(tmp_path: Path) -> 
 def test_an_unknown_srtp_mode_is_refused() -> None:
     with pytest.raises(ConfigError, match="srtp"):
         SipSettings(srtp="sometimes")
+
+
+def test_tls_connections_are_bounded_and_idle_ones_closed(tmp_path: Path) -> None:
+    """Like TCP: `tcp_max_connections` (TLS and TCP together) and `tcp_idle_timeout_s`."""
+
+    async def check(port: int, cert: Path, metrics: Counter[str]) -> None:
+        first = await asyncio.open_connection("127.0.0.1", port, ssl=_client_context(cert))
+        with pytest.raises((ConnectionError, ssl.SSLError, asyncio.IncompleteReadError)):
+            reader, _ = await asyncio.open_connection("127.0.0.1", port, ssl=_client_context(cert))
+            await asyncio.wait_for(reader.read(1), 5)
+            raise ConnectionError("closed after the handshake")  # pragma: no cover
+        assert metrics["sip_tcp_refused"] == 1
+        assert await asyncio.wait_for(first[0].read(), 5) == b""  # idle: closed by the server
+        await until(lambda: metrics["sip_tcp_idle_closed"] == 1)
+        first[1].close()
+
+    run_tls(check, tmp_path, tcp_max_connections=1, tcp_idle_timeout_s=0.5)
+
+
+def test_a_client_that_never_finishes_the_handshake_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import voicebot.transports.sip.tls as tls
+
+    monkeypatch.setattr(tls, "HANDSHAKE_TIMEOUT_S", 0.3)
+
+    async def check(port: int, cert: Path, metrics: Counter[str]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)  # says nothing
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+        await until(lambda: metrics["sip_tls_failed"] == 1)
+
+    run_tls(check, tmp_path)
