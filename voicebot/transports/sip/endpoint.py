@@ -9,7 +9,8 @@ Every datagram and connection passes the `Gate` first (the source allowlist), be
 parsed: a refused datagram goes to `Gate.refused` (at most one stateless answer), a refused TCP
 connection is closed at once. TCP is bounded: at most `max_connections` at a time (more are
 closed on accept), and a connection with no traffic for `idle_timeout_s` is closed unless a call
-still uses it (`Gate.busy`).
+still uses it (`Gate.busy`). SIP over TLS (`tls.TlsConnection`) is a TCP connection with the
+same gate and bounds, and the handshake after them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SIP UAS over UDP and TCP: the asyncio side of the sans-I/O core in `voicebot.protocol.sip`.
+"""SIP UAS over UDP, TCP and TLS: the asyncio side of the sans-I/O core in `voicebot.protocol.sip`.
 
 `SipServer` puts the parts together and routes each message: responses to their client
 transaction; a request first to its server transaction (retransmissions are absorbed there),
