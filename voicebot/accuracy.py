@@ -18,6 +18,7 @@ WebSocket and SIP; tests/integration/test_voice_accuracy.py runs the clean set.
 from __future__ import annotations
 
 import asyncio
+import re
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -122,8 +123,12 @@ class Outcome:
 
 
 def on_topic(clip: EvalClip, answer: str) -> bool:
-    """Whether one of the clip's answer words is in the bot's answer (normalised)."""
-    said = f" {normalise(answer)} "
+    """Whether one of the clip's answer words is in the bot's answer (normalised). Sentences
+    with examples ("Zum Beispiel Personalausweis, Anmeldung oder Sperrmüll.", the question for
+    a service the bot did not catch) name services without answering about them: not counted."""
+    sentences = re.split(r"(?<=[.!?])\s+", answer)
+    kept = " ".join(s for s in sentences if "zum beispiel" not in s.lower())
+    said = f" {normalise(kept)} "
     return any(normalise(w) in said for w in clip.answer_words)
 
 

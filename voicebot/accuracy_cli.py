@@ -17,4 +17,5 @@ def add_accuracy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conditions", default="clean,noise,loss", help="--accuracy: conditions")
     parser.add_argument("--concurrency", type=int, default=4, help="--accuracy: calls at a time")
     parser.add_argument("--sip", help="--accuracy with --url: the hotline's SIP HOST:PORT")
+    parser.add_argument("--clips", type=int, help="--accuracy: the first N clips only")
     parser.add_argument("--fixtures", default="audio_fixtures", help=argparse.SUPPRESS)

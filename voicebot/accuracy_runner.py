@@ -157,9 +157,10 @@ def measure(
     conditions: list[str],
     concurrency: int,
     fixtures: Path,
+    limit: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """Rows (one per transport and condition) and the misses per row."""
-    clips = load_eval_set(fixtures)
+    clips = load_eval_set(fixtures)[:limit]
     rows, missed = [], {}
     for transport in transports:
         for condition in conditions:
@@ -265,7 +266,9 @@ def run_accuracy_command(args: argparse.Namespace, settings: Settings) -> int:
             sip = (host, int(port))
         target = Target(args.url, token, sip)
         name = args.models or settings.asr.model_name
-        rows, missed = measure(target, name, transports, conditions, args.concurrency, fixtures)
+        rows, missed = measure(
+            target, name, transports, conditions, args.concurrency, fixtures, args.clips
+        )
     else:
         for model in (args.models or settings.asr.model_name).split(","):
             why = model_missing(settings, model)
@@ -275,7 +278,7 @@ def run_accuracy_command(args: argparse.Namespace, settings: Settings) -> int:
                 continue
             with private_stack(settings, model, max(8, args.concurrency)) as target:
                 got, miss = measure(
-                    target, model, transports, conditions, args.concurrency, fixtures
+                    target, model, transports, conditions, args.concurrency, fixtures, args.clips
                 )
             rows += got
             missed |= miss

@@ -8,9 +8,9 @@ answer = on topic; normalised, substring) and the language spoken.
 from __future__ import annotations
 
 # fmt: off
-HUMAN = ("verbinde", "mitarbeiter", "kollegin", "kollege")
+HUMAN = ("verbinde",)  # "Mitarbeiterin" is in the offer after every "I cannot help"
 MACHINE = ("computer", "programm", "assistent", "künstlich")
-NOT_OURS = ("leider nicht", "nicht helfen", "nicht beantworten")
+NOT_OURS = ("keine auskunft", "leider nicht", "nicht helfen", "nicht beantworten")
 ROWS: tuple[tuple[str, str, str, str, tuple[str, ...], str], ...] = (
     ("e01_perso_neu", "Hallo, ich bräuchte einen neuen Personalausweis. Wie geht das?",
      "ask_service", "service:personalausweis", ("personalausweis",), "de"),
