@@ -11,6 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 DIGITS_SLOT = "dtmf_digits"
 CHOICE_SLOT = "dtmf_choice"
 INVALID_CHOICE = "invalid"
+REFERENCE_CHOICE = "reference"  # six keys: a Vorgangsnummer (data/rules/returning.yml)
+REFERENCE_SLOT = "returning_reference"
 
 # Key -> value of the categorical slot dtmf_choice (domain/dtmf.yml). A new menu entry
 # needs a value here, a value in the slot and a rule in data/rules/dtmf.yml.
@@ -44,6 +46,12 @@ def normalise_key(value: Any) -> str | None:
     return SPOKEN_DIGITS.get(key, key) or None
 
 
+def keyed_reference(value: Any) -> bool:
+    """Whether the keys are a Vorgangsnummer: six keys 2-9 (actions/returning.py)."""
+    keys = str(value or "").strip().rstrip("#")
+    return len(keys) == 6 and all(ch in "23456789" for ch in keys)
+
+
 def menu_choice(value: Any) -> str:
     """Map a pressed key to its menu choice; unknown or missing keys are invalid."""
     key = normalise_key(value)
@@ -72,5 +80,9 @@ class ActionDtmfMenu(Action):
         domain: dict[str, Any],
     ) -> list[EventType]:
         """Answers nothing itself: the rules utter the response for the choice."""
-        choice = menu_choice(pressed_key(tracker))
+        pressed = pressed_key(tracker)
+        if keyed_reference(pressed):  # a Vorgangsnummer keyed in: returning_form looks it up
+            keyed = [SlotSet(REFERENCE_SLOT, str(pressed).strip().rstrip("#"))]
+            return [SlotSet(CHOICE_SLOT, REFERENCE_CHOICE), *keyed, SlotSet(DIGITS_SLOT, None)]
+        choice = menu_choice(pressed)
         return [SlotSet(CHOICE_SLOT, choice), SlotSet(DIGITS_SLOT, None)]

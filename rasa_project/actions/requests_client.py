@@ -38,6 +38,7 @@ from .settings import GATEWAY_URL_ENV, Settings, settings
 log = logging.getLogger(__name__)
 
 REFERENCE_SLOT = "request_reference"
+CASE_REFERENCE_SLOT = "case_reference"  # an Aktenzeichen/Kassenzeichen the caller gave
 
 
 class RequestNotSaved(Exception):
@@ -91,6 +92,9 @@ def request_body(
     caller = gateway_metadata(tracker).get("caller")
     if isinstance(caller, str) and caller.strip():
         body["caller"] = caller.strip()[:64]
+    reference = tracker.get_slot(CASE_REFERENCE_SLOT)  # confirmed (actions/case_reference.py)
+    if isinstance(reference, str) and reference not in ("", "-"):
+        body["data"] = {**data, "case_reference": reference}
     if email is not None:
         body["email"] = {"to": email.to, "subject": email.subject, "body": email.body}
     return body

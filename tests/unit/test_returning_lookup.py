@@ -207,3 +207,20 @@ def test_the_guard_forgets_after_the_lock_time() -> None:
     assert guard.locked("576429")
     now[0] = 3601.0
     assert not guard.locked("576429") and guard.attempts_left("576429") == 3
+
+
+def test_with_consent_the_calling_number_finds_its_own_requests_only(tmp_path: Path) -> None:
+    async def scenario(client: Client, request_id: str, handoff_id: str) -> None:
+        mine = await ask(client, by_caller=True, caller="0214 77123")
+        assert mine["result"] == "found"
+        assert [r["id"] for r in mine["requests"]] == [request_id]
+        assert mine["requests"][0]["status"] == "done"
+        other = await ask(client, "c2", by_caller=True, caller="+49 214 55555")
+        assert [r["id"] for r in other["requests"]] == [handoff_id]
+        assert (await ask(client, "c3", by_caller=True, caller="+49999"))["requests"] == []
+        resp = await client.post(
+            "/api/lookup", json={"by_caller": True, "call_id": "x"}, headers=AUTH
+        )
+        assert resp.status == 400 and (await resp.json())["field"] == "caller"
+
+    run_api(tmp_path, scenario)

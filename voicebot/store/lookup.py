@@ -25,7 +25,6 @@ from typing import Any
 
 from voicebot.store.db import Conn, Database
 from voicebot.store.ids import ALPHABET, LENGTH, normalise_handoff_id
-from voicebot.store.requests import KIND_LABELS
 
 KEYPAD = {
     **{d: d for d in "23456789"},
@@ -41,9 +40,16 @@ KEYPAD = {
 assert set(KEYPAD) == set(ALPHABET)
 CALLER_NOTE = re.compile(r"^\s*für\s+(den\s+anrufer|die\s+anruferin|anrufende)\s*:\s*", re.I)
 MAX_NOTE_TOLD = 300
+SCAN = 1000  # newest requests (and handoffs) searched for a calling number
 MAX_MATCHES = 10  # stored ids one keyed number may mean that are checked
 HANDOFF_STATUS = {"open": "received", "transfer_failed": "received", "accepted": "in_progress"}
-HANDOFF_LABELS = {"transfer": "Weiterleitung", "callback": "Rückrufbitte"}
+HANDOFF_LABELS = {"transfer": "Anfrage", "callback": "Rückrufbitte"}
+# What the bot calls a request ("Ihre Sperrmüll-Anmeldung ..."): feminine nouns, for "Ihre".
+REQUEST_LABELS = {
+    "sperrmuell": "Sperrmüll-Anmeldung",
+    "appointment": "Terminanfrage",
+    "form_delivery": "Formularanfrage",
+}
 
 
 def keypad_form(reference: str) -> str:
@@ -92,7 +98,7 @@ class Reference:
 
     id: str
     kind: str  # request | handoff
-    label: str  # "Sperrmüll-Anmeldung (Vorprüfung)", "Rückrufbitte", ...
+    label: str  # "Sperrmüll-Anmeldung", "Rückrufbitte", ... (after "Ihre")
     status: str  # received | in_progress | done
     caller: str | None
     postcode: str | None
@@ -119,7 +125,7 @@ def _request(row: dict[str, Any], data: dict[str, Any]) -> Reference:
     return Reference(
         id=row["id"],
         kind="request",
-        label=KIND_LABELS.get(row["kind"], "Anfrage"),
+        label=REQUEST_LABELS.get(row["kind"], "Anfrage"),
         status="done" if row["status"] == "done" else "received",
         caller=row["caller"] or data.get("phone"),
         postcode=_postcode(data),
@@ -141,6 +147,26 @@ def _handoff(row: dict[str, Any], slots: dict[str, Any]) -> Reference:
 
 def _rows(c: Conn, sql: str, ids: list[str]) -> list[dict[str, Any]]:
     return [row for i in ids if (row := c.one(sql, (i,))) is not None]
+
+
+async def find_by_caller(db: Database, caller: str, limit: int = 3) -> list[Reference]:
+    """The newest requests and handoffs stored with the calling number (same_number), newest
+    first; only the latest SCAN of each are searched."""
+
+    def job(c: Conn) -> list[tuple[str, Reference]]:
+        found = [
+            (r["created_at"], _request(r, json.loads(r["data"] or "{}")))
+            for r in c.query("SELECT * FROM requests ORDER BY created_at DESC LIMIT ?", (SCAN,))
+        ]
+        found += [
+            (r["created_at"], _handoff(r, json.loads(r["slots"] or "{}")))
+            for r in c.query("SELECT * FROM handoffs ORDER BY created_at DESC LIMIT ?", (SCAN,))
+        ]
+        return found
+
+    rows = await db.run(job)
+    mine = sorted((row for row in rows if row[1].number_matches(caller)), key=lambda r: r[0])
+    return [ref for _, ref in reversed(mine)][:limit]
 
 
 async def find_references(db: Database, reference: str) -> list[Reference]:

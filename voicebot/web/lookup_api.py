@@ -7,11 +7,15 @@ passed: an unknown number and a stored one from another phone both ask for the p
 a wrong postcode and an unknown number are both `mismatch`.
 
     {"result": "verified", "id": "K7M42X", "id_spoken": "Ka wie Köln, sieben, ...",
-     "kind": "request", "label": "Sperrmüll-Anmeldung (Vorprüfung)", "status": "received",
+     "kind": "request", "label": "Sperrmüll-Anmeldung", "status": "received",
      "note": null}
     {"result": "need_detail", "detail": "postcode"}
     {"result": "mismatch", "attempts_left": 2}
     {"result": "locked"}
+
+With the caller's consent (asked by the bot, valid for that call only), `{"by_caller": true,
+"call_id", "caller"}` answers `{"result": "found", "requests": [...]}`: the newest (up to three)
+requests and handoffs stored with that calling number, each as in "verified" above.
 
 Bounded attempts: a Vorgangsnummer (spoken or keyed alike) with MAX_FAILED wrong postcodes
 is locked for LOCK_S (also for the right postcode), and one call may ask MAX_PER_CALL times;
@@ -28,7 +32,13 @@ from typing import Any
 from aiohttp import web
 
 from voicebot.store.ids import spell_id
-from voicebot.store.lookup import Reference, find_references, keypad_form, parse_reference
+from voicebot.store.lookup import (
+    Reference,
+    find_by_caller,
+    find_references,
+    keypad_form,
+    parse_reference,
+)
 from voicebot.web.keys import GATEWAY
 
 MAX_FAILED = 3  # wrong postcodes for one Vorgangsnummer before it is locked
@@ -114,6 +124,8 @@ async def lookup(request: web.Request) -> web.Response:
         raise _bad("the body must be a JSON object", "body") from exc
     if not isinstance(body, dict):
         raise _bad("the body must be a JSON object", "body")
+    if body.get("by_caller") is True:
+        return await _by_caller(request, body)
     reference = parse_reference(_text(body, "reference", required=True) or "")
     if reference is None:
         raise _bad("'reference' must be a Vorgangsnummer or its six keypad keys", "reference")
@@ -135,6 +147,17 @@ async def lookup(request: web.Request) -> web.Response:
     if guard.locked(lock):
         return web.json_response({"result": "locked"})
     return web.json_response({"result": "mismatch", "attempts_left": guard.attempts_left(lock)})
+
+
+async def _by_caller(request: web.Request, body: dict[str, Any]) -> web.Response:
+    """{"by_caller": true, "call_id", "caller"}: the caller agreed that their number is used
+    to find their requests; the newest (up to three) stored with that number."""
+    call_id = _text(body, "call_id", required=True) or ""
+    caller = _text(body, "caller", required=True)
+    if not request.app[LOOKUP_GUARD].call_allowed(call_id):
+        return web.json_response({"result": "locked"})
+    found = await find_by_caller(request.app[GATEWAY].requests.db, caller or "")
+    return web.json_response({"result": "found", "requests": [verified(f) for f in found]})
 
 
 def add_lookup_api(app: web.Application) -> None:
