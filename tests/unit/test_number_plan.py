@@ -92,3 +92,29 @@ def test_the_dialled_number_is_the_request_uri_user_else_the_to_user(
 ) -> None:
     invite = parse_datagram(_invite(request_uri, to))
     assert dialled_user(invite) == dialled  # type: ignore[arg-type]
+
+
+def test_the_call_start_tells_rasa_the_dialled_number_and_its_topic() -> None:
+    import asyncio
+
+    from tests.unit.pipeline_fakes import FakeRasa, Fakes, until
+    from voicebot.pipeline.call import CallInfo, CallSession
+    from voicebot.services.dialogue import BotMessage
+
+    fakes = Fakes(rasa=FakeRasa([BotMessage(text="Guten Tag.")]))
+
+    async def main() -> None:
+        info = CallInfo("c1", "test", "de", caller="+4921430", dialled="4921440601", topic="kfz")
+        session = CallSession(info, fakes.sink, fakes.services())
+        await session.start()
+        try:
+            await until(lambda: len(fakes.rasa.sent) >= 1)
+        finally:
+            await session.finish()
+
+    try:
+        asyncio.run(main())
+    finally:
+        fakes.pool.shutdown()
+    metadata = fakes.rasa.sent[0][1]
+    assert metadata["dialled"] == "4921440601" and metadata["topic"] == "kfz"
