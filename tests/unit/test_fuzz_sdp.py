@@ -129,6 +129,7 @@ def parses_or_refuses(data: bytes) -> None:
 @example((HEAD + "m=audio 4000 RTP/AVP ²\r\n").encode())  # a Unicode digit as payload type
 @example((HEAD + "m=audio 4000 RTP/AVP 0\r\na=ptime:²\r\n").encode())
 @example((HEAD + "m=audio 4000 RTP/AVP 0\r\na=ptime:0\r\n").encode())
+@example(b"v=0\no=     \nm=- 1 \x00 0 \xc2\xb2")  # found by the deep profile: read as an answer
 def test_any_body_parses_or_is_refused(data: bytes) -> None:
     parses_or_refuses(data)
 

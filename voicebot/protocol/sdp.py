@@ -299,7 +299,7 @@ def _telephone_event(media: Media) -> int | None:
     maps = media.rtpmaps()
     for f in media.formats:
         if (
-            f.isdigit()
+            _small_number(f, 128)
             and maps.get(int(f), ("",))[0] == "TELEPHONE-EVENT"
             and maps[int(f)][1] == 8000
         ):
@@ -310,7 +310,7 @@ def _telephone_event(media: Media) -> int | None:
 def _choose(media: Media, preference: Sequence[str]) -> tuple[str, int, int | None] | None:
     """Pick (codec, payload type, telephone-event type) from one offered stream, or None."""
     maps = media.rtpmaps()
-    offered = [(int(f), maps.get(int(f))) for f in media.formats if f.isdigit()]
+    offered = [(int(f), maps.get(int(f))) for f in media.formats if _small_number(f, 128)]
     dtmf = _telephone_event(media)
     for codec in preference:
         for pt, m in offered:
@@ -419,7 +419,7 @@ def accept_answer(offer: SessionDescription, answer: SessionDescription) -> Nego
         if sent.kind != "audio" or not media.port:
             continue
         maps = media.rtpmaps()
-        kept = [int(f) for f in media.formats if f.isdigit() and f in sent.formats]
+        kept = [int(f) for f in media.formats if _small_number(f, 128) and f in sent.formats]
         usable = [pt for pt in kept if maps.get(pt) in {(c, 8000, 1) for c in CODECS}]
         if not usable:
             continue
