@@ -20,11 +20,13 @@ from voicebot.logging_setup import setup_logging
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
+    from voicebot.drain import install_drain
     from voicebot.memory import limit_malloc_arenas
     from voicebot.retention_files import make_private
     from voicebot.secrets_check import check_secrets
     from voicebot.tokens import token_file, with_api_token, with_internal_tokens, with_media_token
     from voicebot.web.app import create_app
+    from voicebot.web.keys import GATEWAY
 
     limit_malloc_arenas()
     os.umask(0o077)  # the database, logs and tokens it creates: owner only
@@ -38,8 +40,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_internal_tokens(settings)
     settings = with_media_token(settings)  # VOICEBOT_MEDIA_TOKEN, or <data_dir>/media-token
     check_secrets(settings)
+    app = create_app(settings)
+    install_drain(app, app[GATEWAY])  # SIGTERM drains the calls (README "Operations")
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,

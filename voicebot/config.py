@@ -96,6 +96,10 @@ class RasaSettings:
     timeout_s: float = 8.0  # deadline of one dialogue turn
     filler_after_ms: int = 1500  # a slower answer is preceded by "Einen Moment bitte"
     call_start_message: str = "/call_start"
+    # where Rasa keeps conversations (README "Operations"); unset: SQLite in <data_dir>/rasa,
+    # e.g. postgresql://rasa@db/rasa for several Rasa servers sharing them
+    tracker_store_url: str | None = None
+    lock_store_url: str | None = None  # e.g. redis://redis:6379/0; unset: in memory (one Rasa)
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,10 @@ class Settings:
     api_token: str | None = None  # bearer token for /api/*; unset means the API answers 401
     language: str = "de"
     max_calls: int = 8  # concurrent calls; more are refused (WebSocket close 1013)
+    # this gateway's name on its calls (crash recovery closes only its own); unset: host name
+    gateway_id: str | None = None
+    drain_timeout_s: float = 30.0  # SIGTERM: how long live calls may still run (then goodbye)
+    metrics_token: str | None = None  # bearer token of GET /metrics; unset: the API token
     dtmf_interdigit_ms: int = 1500  # a DTMF entry ends after this pause or with '#'
     no_input_s: float = 10.0  # caller silent this long after the bot spoke: reprompt (0: off)
     no_input_reprompts: int = 2  # unanswered reprompts before the bot says goodbye

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -22,16 +23,17 @@ from voicebot.handoff.service import HandoffService
 from voicebot.handoff.webhook import WebhookDispatcher
 from voicebot.lifecycle import CallLifecycle
 from voicebot.mail.sender import MailSender
+from voicebot.metrics import GatewayMetrics, ObservedCallStore
 from voicebot.pipeline.prompts import PROMPT_TEXTS, Prompts
 from voicebot.pipeline.services import Services
 from voicebot.procstats import process_stats
+from voicebot.recovery import close_crashed_calls
 from voicebot.retention_files import purge_files
 from voicebot.services import models
 from voicebot.services.asr import AsrService
 from voicebot.services.dialogue import RasaClient
 from voicebot.services.hotwords import hotwords_path, load_hotwords
 from voicebot.services.tts import TtsService
-from voicebot.store.calls import CallStore
 from voicebot.store.db import Database
 from voicebot.store.handoffs import HandoffStore
 from voicebot.store.requests import RequestStore
@@ -48,7 +50,8 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url or settings.db_path)
-        self.store = CallStore(self.db)
+        self.gateway_id = settings.gateway_id or socket.gethostname()
+        self.store = ObservedCallStore(self.db, self.gateway_id)  # + metrics, gateway id
         self.handoff_store = HandoffStore(self.db)
         self.sessions = SessionStore(self.db)
         self.requests = RequestStore(self.db)
@@ -58,6 +61,11 @@ class Gateway:
         self.webhooks: WebhookDispatcher | None = None
         self.metrics: Counter[str] = Counter()
         self.calls = CallLifecycle(settings, self.metrics)  # admits, starts and ends calls
+        self.prometheus = GatewayMetrics(self.metrics, lambda: len(self.calls))  # /metrics
+        self.store.metrics = self.prometheus
+        self.calls.on_refused.append(lambda why: self.prometheus.refused.labels(why).inc())
+        self.drain: Any = None  # voicebot.drain.Drain under `voicebot serve` (SIGTERM)
+        self.recovered: list[str] = []  # records of a crashed predecessor closed at start
         self.load_times: dict[str, float] = {}
         self.model_state = "loading"
         self.model_error: str | None = None
@@ -86,6 +94,7 @@ class Gateway:
                 f"cannot open the database {self.db.description}: {exc}. Check "
                 "VOICEBOT_DATABASE_URL / VOICEBOT_DATABASE_PATH, free disk space and permissions."
             ) from exc
+        self.recovered = await close_crashed_calls(self.db, self.gateway_id)
         self._http = aiohttp.ClientSession()
         self.rasa = RasaClient(self._http, self.settings.rasa)
         self.webhooks = WebhookDispatcher(
@@ -228,9 +237,12 @@ class Gateway:
             components["models"]["load_seconds"] = {
                 k: round(v, 3) for k, v in self.load_times.items()
             }
-        healthy = self.model_state == "ready" and rasa_ok and db_ok
+        draining = self.calls.draining
+        healthy = self.model_state == "ready" and rasa_ok and db_ok and not draining
         body = {
-            "status": "ok" if healthy else "unavailable",
+            "status": "draining" if draining else "ok" if healthy else "unavailable",
+            "gateway_id": self.gateway_id,
+            "draining": draining,
             "components": components,
             "active_calls": len(self.calls),
             "process": process_stats(),

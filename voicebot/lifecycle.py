@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 HangUp = Callable[[str], Awaitable[None]]
 """The transport's way to close the media once the lifecycle ended a call (BYE, WS close)."""
+Farewell = Callable[["LiveCall"], Awaitable[None]]
+"""What a call hears when the gateway ends it (the drain's goodbye), before the hang-up."""
+FAREWELL_S = 30.0  # the longest a goodbye may take
 
 BOT_ENDED = "bot_ended"
 START_FAILED = "error"
@@ -51,6 +54,7 @@ class LiveCall:
         self.session = session
         self._lifecycle = lifecycle
         self._hang_up = hang_up
+        self.sink: MediaSink | None = None  # the way back to the caller (the drain's goodbye)
         self._ending: asyncio.Future[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
 
@@ -95,9 +99,20 @@ class LiveCall:
 
         self._watcher = asyncio.create_task(watch(), name=f"end-{self.info.call_id}")
 
-    async def shut_down(self, reason: str) -> None:
-        """The gateway stops: ends the call and hangs up."""
+    async def shut_down(self, reason: str, farewell: Farewell | None = None) -> None:
+        """The gateway stops: ends the call (the record closes with `reason`), then, while the
+        line is still open, `farewell` (the drain's goodbye, at most `FAREWELL_S`), and hangs up."""
+        if self._ending is None and farewell is not None:
+            self._ending = asyncio.ensure_future(self._farewell(reason, farewell))
         await self._end(reason, hang_up=True)
+
+    async def _farewell(self, reason: str, farewell: Farewell) -> None:
+        try:
+            await self.session.finish(reason)  # the dialogue stops: nothing else speaks now
+            await asyncio.wait_for(farewell(self), FAREWELL_S)
+        except Exception:  # noqa: BLE001 - the call still ends below
+            log.exception("call %s: the goodbye failed", self.info.call_id)
+        await self._close(reason, hang_up=True)
 
     async def _close(self, reason: str, hang_up: bool) -> None:
         """Session, record, slot, then the transport: each step runs whatever the last did."""
@@ -128,25 +143,36 @@ class CallLifecycle:
         self.live: dict[str, LiveCall] = {}
         self.services: Services | None = None  # set by the gateway once the models are loaded
         self.unavailable = "models loading"  # why no call is taken while `services` is None
+        self.draining = False  # SIGTERM: no new call (voicebot/drain.py)
+        self.on_refused: list[Callable[[str], None]] = []  # metrics: why (starting, ...)
 
     def __len__(self) -> int:
         return len(self.live)
 
-    def refusal(self, ringing: int = 0) -> str | None:
-        """Why a new call cannot be taken now (counted in `calls_refused`), or None.
+    def availability(self, ringing: int = 0) -> tuple[str, str] | None:
+        """Why no new call can be taken now, as (kind, text), kind one of `starting`,
+        `draining`, `capacity`; None when one can. Counts nothing (OPTIONS asks it too).
         `ringing`: calls the transport holds a slot for that have not started yet (SIP)."""
         limit = self.settings.max_calls
+        if self.draining:
+            return "draining", "the gateway is shutting down, try another"
         if self.services is None:
-            why: str | None = f"{self.unavailable}, try again later"
-        elif len(self.live) >= limit:
-            why = f"maximum of {limit} concurrent calls reached"
-        elif len(self.live) + ringing >= limit:
-            why = f"maximum of {limit} concurrent calls reached (some still ringing)"
-        else:
-            why = None
-        if why is not None:
-            self.metrics["calls_refused"] += 1
-        return why
+            return "starting", f"{self.unavailable}, try again later"
+        if len(self.live) >= limit:
+            return "capacity", f"maximum of {limit} concurrent calls reached"
+        if len(self.live) + ringing >= limit:
+            return "capacity", f"maximum of {limit} concurrent calls reached (some still ringing)"
+        return None
+
+    def refusal(self, ringing: int = 0) -> str | None:
+        """Why a new call cannot be taken now (counted in `calls_refused`), or None."""
+        state = self.availability(ringing)
+        if state is None:
+            return None
+        self.metrics["calls_refused"] += 1
+        for observer in self.on_refused:
+            observer(state[0])
+        return state[1]
 
     async def start(self, info: CallInfo, sink: MediaSink, hang_up: HangUp) -> LiveCall:
         """Creates the call's session, takes its slot and stores the record; the greeting
@@ -160,6 +186,7 @@ class CallLifecycle:
         if self.services is None:
             raise VoicebotError(f"cannot start call {info.call_id}: {self.unavailable}")
         call = LiveCall(self, CallSession(info, sink, self.services), hang_up)
+        call.sink = sink
         self.live[info.call_id] = call  # before the first await: the slot is taken at once
         self.metrics["calls_started"] += 1
         try:
@@ -188,7 +215,10 @@ class CallLifecycle:
         except Exception:  # noqa: BLE001 - nothing more to try; the log says which call
             log.exception("call %s: the record could not be closed", call_id)
 
-    async def shut_down(self, reason: str = "gateway_shutdown") -> None:
-        """Ends every live call and hangs up (gateway shutdown)."""
-        for call in list(self.live.values()):
-            await call.shut_down(reason)
+    async def shut_down(
+        self, reason: str = "gateway_shutdown", farewell: Farewell | None = None
+    ) -> None:
+        """Ends every live call and hangs up (gateway shutdown), each after `farewell`."""
+        await asyncio.gather(
+            *(call.shut_down(reason, farewell) for call in list(self.live.values()))
+        )

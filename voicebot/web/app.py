@@ -23,6 +23,7 @@ from voicebot.web.console_assist import add_assist
 from voicebot.web.console_training import add_training
 from voicebot.web.keys import GATEWAY
 from voicebot.web.lookup_api import add_lookup_api
+from voicebot.web.metrics_api import add_metrics_route
 from voicebot.web.phone import add_phone
 from voicebot.web.requests_api import add_requests_api
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     app.router.add_get("/health", health)
+    add_metrics_route(app)  # GET /metrics (Prometheus), its own bearer token
     app.router.add_get("/api/calls", list_calls)
     app.router.add_get("/api/calls/{call_id}", get_call)
     app.router.add_get("/media/twilio", twilio_stream_handler(gateway.calls, settings))

@@ -5,7 +5,9 @@ source outside it gets one stateless 403 per request (never retransmitted, sent 
 source, not to its Via), or nothing with `[sip] refuse_silently`; over TCP its connection is
 closed at once. An INVITE without valid credentials (when `[sip] auth_user`/`auth_password` are set)
 gets 401 with a challenge per `auth_algorithms` (SHA-256, then MD5); an INVITE that finds
-every call slot taken, by answered or still ringing calls, gets 503 with Retry-After.
+every call slot taken, by answered or still ringing calls, gets 503 with Retry-After. OPTIONS
+(a SIP load balancer's probe, e.g. Kamailio's dispatcher) gets the same answer as an INVITE
+would: 503 with Retry-After while the gateway starts, drains or is full, else 200.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from voicebot.protocol.sip.message import (
     parse_datagram,
     response_for,
 )
+from voicebot.protocol.sip.uas import capabilities
 
 if TYPE_CHECKING:
     from voicebot.config import SipSettings
@@ -91,3 +94,13 @@ class AccessControl:
         log.warning("refusing SIP call from %s:%d: %s", *peer.addr, refusal)
         retry = (("Retry-After", str(self.settings.retry_after_s)),)
         return response_for(invite, 503, refusal[:60], retry)
+
+    def options_response(self, req: SipRequest, ringing: int) -> SipResponse:
+        """200 with our capabilities when a call could be taken now, else 503 with Retry-After
+        (not counted as a refused call: a probe is no call)."""
+        state = self.calls.availability(ringing)
+        if state is None:
+            return response_for(req, 200, extra_headers=capabilities())
+        self.metrics[f"sip_options_unavailable_{state[0]}"] += 1
+        retry = (("Retry-After", str(self.settings.retry_after_s)),)
+        return response_for(req, 503, state[1][:60], retry)

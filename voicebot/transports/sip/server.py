@@ -33,7 +33,7 @@ from voicebot.protocol.sip.message import (
     with_received,
 )
 from voicebot.protocol.sip.transaction import InviteServerTransaction
-from voicebot.protocol.sip.uas import UAS_POLICY, capabilities
+from voicebot.protocol.sip.uas import UAS_POLICY
 from voicebot.transports.sip.access import AccessControl
 from voicebot.transports.sip.calls import SipCalls
 from voicebot.transports.sip.endpoint import (
@@ -165,7 +165,7 @@ class SipServer:
             assert isinstance(tx, InviteServerTransaction)
             self.calls.new_call(req, tx, respond, peer)
         elif req.method == "OPTIONS":
-            respond(response_for(req, 200, extra_headers=capabilities()))
+            respond(self.access.options_response(req, ringing=len(self.calls.pending)))
         else:
             respond(response_for(req, 481))
 
