@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(espeak-ng libsndfile1 tzdata)
 [ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(sox sip-tester baresip-core)  # SIP peers of the tests
-# the handoff tests: a private PostgreSQL server, headless Chromium for the agent console
-[ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(postgresql chromium chromium-driver)
+# the handoff tests: a private PostgreSQL server, headless Chromium for the agent console;
+# the Rasa lock store test (issue 13): redis-server
+[ "${VOICEBOT_TEST_PEERS:-1}" = 1 ] && APT_PACKAGES+=(postgresql chromium chromium-driver redis-server)
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }

@@ -25,6 +25,7 @@ import aiohttp
 
 from voicebot.config import Settings
 from voicebot.errors import ConfigError
+from voicebot.rasa_stores import write_endpoints
 from voicebot.rasa_train import model_path, rasa_env, rasa_executable
 from voicebot.retention_files import TRACKER_DB, make_private
 from voicebot.tokens import with_api_token, with_internal_tokens
@@ -131,7 +132,9 @@ def build_children(settings: Settings) -> list[Child]:
     rasa_args = ["--enable-api", "--model", str(model.resolve())]
     rasa_args += ["--interface", urlparse(rasa.url).hostname or "127.0.0.1"]
     rasa_args += ["--port", str(_port(rasa.url))]
-    rasa_args += ["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
+    endpoints, store_env = write_endpoints(rasa, data_dir)  # [rasa] tracker/lock store URLs
+    rasa_vars.update(store_env)
+    rasa_args += ["--endpoints", endpoints, "--credentials", "credentials.yml"]
     return [
         Child(
             "actions",
@@ -199,8 +202,15 @@ def _signal_group(child: Child, sig: int) -> None:
         os.killpg(child.proc.pid, sig)
 
 
-async def stop_all(children: list[Child]) -> None:
-    """SIGTERM to every process group (gateway first), SIGKILL to whatever is left."""
+async def stop_all(children: list[Child], drain_s: float = 0.0) -> None:
+    """SIGTERM to the gateway first, which drains its calls (Rasa still answers them) for up
+    to `drain_s` (plus the grace); then SIGTERM to every process group, SIGKILL to whatever
+    is left."""
+    gateway = [c for c in children if c.name == "gateway" and c.proc is not None]
+    for child in gateway:
+        _signal_group(child, signal.SIGTERM)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(child.proc.wait(), drain_s + GRACE_S)  # type: ignore[union-attr]
     for child in reversed(children):
         _signal_group(child, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_S
@@ -336,5 +346,5 @@ async def run_stack(settings: Settings) -> int:
         return 0
     finally:
         print("stopping all processes ...", file=sys.stderr)
-        await stop_all(children)
+        await stop_all(children, settings.drain_timeout_s)  # the gateway drains first
         print("stopped.", file=sys.stderr)
