@@ -15,7 +15,7 @@ import struct
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import numpy as np
@@ -28,6 +28,7 @@ from voicebot.protocol.g711 import alaw_decode, alaw_encode
 PCMA = 8
 FRAME = 160  # samples of a 20 ms packet at 8 kHz
 VOICED = 500
+QUIET_S = 1.5
 
 
 @dataclass
@@ -55,8 +56,7 @@ class _Sip(asyncio.DatagramProtocol):
     responses: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         text = data.decode("utf-8", "replace")
@@ -203,12 +203,14 @@ class SipCaller:
                 send(silence)
                 await pace()
 
-        await until_quiet(start, 0.8, 30.0)  # the greeting
+        # RTP has no marks: the greeting has ended when the bot was quiet for a while (its
+        # sentence gaps are shorter), the answer likewise
+        await until_quiet(start, QUIET_S, 40.0)  # the greeting
         for n in range(len(pcm) // FRAME):
             frame = pcm[n * FRAME : (n + 1) * FRAME]
             send(None if n in lost else alaw_encode(frame))
             await pace()
-        await until_quiet(time.monotonic(), 1.0, 30.0)  # the answer
+        await until_quiet(time.monotonic(), QUIET_S, 40.0)  # the answer
 
 
 def sip_caller(host: str, port: int, http_url: str, token: str, loss: bool) -> CallFn:
