@@ -75,6 +75,9 @@ class VadSettings:
     yes_no_end_silence_ms: int = 400  # after a yes/no question: a "ja" is answered sooner
     min_speech_ms: int = 250  # shorter sounds (clicks, coughs) are not utterances; onset to end
     barge_in_min_ms: int = 300  # caller speech this long stops the bot's playback
+    # an utterance that is only a greeting ("Guten Tag.") waits this long for the question
+    # that usually follows, so both are one turn (pipeline/openers.py; 0: answer at once)
+    opener_hold_ms: int = 800
     pre_speech_ms: int = 300  # silence put before the speech onset for Whisper
     max_utterance_s: float = 20.0
 

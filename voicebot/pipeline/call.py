@@ -222,7 +222,9 @@ class CallSession:
         at_start = True  # until the Start is handled: an apology then carries the disclosure
         try:
             while dialogue.outcome.reason is None:
-                item = await next_input(self._inputs, self._svc.settings.no_input_s, self._busy)
+                hold = dialogue.opener_hold_s  # after "Guten Tag.": wait for the question
+                wait_s = self._svc.settings.no_input_s if hold is None else hold
+                item = await next_input(self._inputs, wait_s, self._busy)
                 if self._failure is not None:
                     log.error(
                         "call %s: %s; apologising and handing off",

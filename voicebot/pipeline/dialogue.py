@@ -25,6 +25,7 @@ from voicebot.pipeline.directives import Directives, Outcome, Voice, paired
 from voicebot.pipeline.hearing import ACOUSTIC_MISS, judge
 from voicebot.pipeline.listening import Listener
 from voicebot.pipeline.no_input import NoInput, NoInputPolicy
+from voicebot.pipeline.openers import is_opener, joined
 from voicebot.pipeline.playback import Playback, Spoken
 from voicebot.pipeline.speculation import SpeculativeAsr
 from voicebot.pipeline.turns import TurnRecorder
@@ -63,6 +64,14 @@ CallInput = Start | DtmfEntry | Utterance
 
 
 @dataclass(frozen=True)
+class _HeldOpener:
+    """A caller turn that was only an opener ("Guten Tag."), waiting for the question."""
+
+    turn: TurnRecord
+    text: str
+
+
+@dataclass(frozen=True)
 class CallContext:
     """Who is calling over what, as Rasa's metadata needs it."""
 
@@ -71,6 +80,27 @@ class CallContext:
     caller: str | None
     dialled: str | None = None  # the number dialled and its topic (number_plan.py)
     topic: str | None = None
+
+
+def call_start_message(settings: Settings, handoff: HandoffService | None) -> str:
+    """The configured start message, telling Rasa when agents are not available."""
+    message = settings.rasa.call_start_message
+    if handoff is None or "{" in message or handoff.agents_available():
+        return message
+    return message + json.dumps({"service_state": "closed"})
+
+
+def entry_metadata(call: CallContext) -> dict[str, Any]:
+    """The number dialled and the topic it starts with, when known (number_plan.py)."""
+    entry = {"dialled": call.dialled, "topic": call.topic}
+    return {k: v for k, v in entry.items() if v}
+
+
+def service_metadata(handoff: HandoffService | None) -> dict[str, Any]:
+    """Whether agents take calls now, for Rasa's handoff decision (callback offer)."""
+    if handoff is None:
+        return {}
+    return {"service_open": handoff.agents_available(), "service_hours": handoff.hours_de()}
 
 
 class Dialogue:
@@ -97,6 +127,7 @@ class Dialogue:
         self._no_input = NoInputPolicy(settings.no_input_reprompts)
         self._filler_was_last = False
         self._last_message: str | None = None  # repeated when the caller stays silent
+        self._held: _HeldOpener | None = None  # an opener waiting for the caller to go on
 
     @property
     def _id(self) -> str:
@@ -108,15 +139,26 @@ class Dialogue:
         """The call's language now."""
         return self.voice.language
 
+    @property
+    def opener_hold_s(self) -> float | None:
+        """How long to wait for the caller to go on after an opener; None when none is held."""
+        if self._held is None:
+            return None
+        return self._settings.vad.opener_hold_ms / 1000
+
     async def handle(self, item: CallInput | NoInput) -> None:
         """Answers one input; a failure is apologised for and ends in a handoff."""
         if not isinstance(item, NoInput):
             self._no_input.heard()
         try:
+            if self._held is not None and not isinstance(item, Utterance):
+                await self._answer_opener()  # the caller did not go on: answer the greeting
+                if isinstance(item, NoInput):
+                    return
             if isinstance(item, NoInput):
                 await self._reprompt_or_end()
             elif isinstance(item, Start):
-                await self._turn(None, self._call_start_message(), {})
+                await self._turn(None, call_start_message(self._settings, self._handoff), {})
             elif isinstance(item, DtmfEntry):
                 turn = self._recorder.new("caller", f"DTMF {item.digits}")
                 turn.dtmf = item.digits
@@ -154,48 +196,55 @@ class Dialogue:
             self.outcome = Outcome("no_input")
 
     async def _utterance(self, utt: Utterance) -> None:
-        """Transcribes one utterance and answers it."""
-        turn = self._recorder.new("caller", "")
-        turn.started_at = self._recorder.wall(utt.start_ms)
+        """Transcribes one utterance and answers it (after a held opener: one turn)."""
+        held, self._held = self._held, None
+        turn = held.turn if held is not None else self._recorder.new("caller", "")
+        if held is None:
+            turn.started_at = self._recorder.wall(utt.start_ms)
         turn.ended_at = self._recorder.wall(utt.speech_end_ms)
         turn.endpointing_ms = float(utt.endpoint_ms - utt.speech_end_ms)
         heard = await self._asr.transcribe(utt, self._lang, self._listener.recognition)
+        turn.asr_queue_ms = round((turn.asr_queue_ms or 0) + heard.queue_ms, 1)
+        turn.asr_ms = round((turn.asr_ms or 0) + heard.asr_ms, 1)
+        verdict = judge(heard.text, heard.confidence, self._settings.asr.min_confidence)
+        if held is not None:  # "Guten Tag." and what followed (unless noise): one message
+            if heard.text and verdict.understood:
+                turn.text = joined(held.text, heard.text)
+                turn.asr_confidence = round(min(turn.asr_confidence or 1.0, heard.confidence), 3)
+            await self._turn(turn, turn.text, {"asr_confidence": turn.asr_confidence})
+            return
         turn.text = heard.text
         turn.asr_confidence = round(heard.confidence, 3)
-        turn.asr_queue_ms = round(heard.queue_ms, 1)
-        turn.asr_ms = round(heard.asr_ms, 1)
         if not heard.text:
             log.info("call %s: utterance without words ignored", self._id)
             turn.intent = "silence_or_noise"
             await self._recorder.write(turn)
             return
         meta = {"asr_confidence": turn.asr_confidence}
-        verdict = judge(heard.text, heard.confidence, self._settings.asr.min_confidence)
         if not verdict.understood:  # a guess is never answered: Rasa asks again (hearing.py)
             log.info("call %s: not heard well (%s)", self._id, verdict.reason)
             await self._turn(turn, ACOUSTIC_MISS, {**meta, "not_heard": verdict.reason})
             return
+        if self._may_hold(heard.text):
+            log.info("call %s: an opener; waiting for the caller to go on", self._id)
+            self._held = _HeldOpener(turn, heard.text)
+            return
         await self._turn(turn, heard.text, meta)
 
-    def _call_start_message(self) -> str:
-        """The configured start message, telling Rasa when agents are not available."""
-        message = self._settings.rasa.call_start_message
-        handoff = self._handoff
-        if handoff is None or "{" in message or handoff.agents_available():
-            return message
-        return message + json.dumps({"service_state": "closed"})
+    def _may_hold(self, text: str) -> bool:
+        """Whether to wait for the question after this utterance (an opener, no closed answer
+        expected, holding switched on)."""
+        return (
+            self._settings.vad.opener_hold_ms > 0
+            and self._listener.recognition is None
+            and is_opener(text)
+        )
 
-    def _entry_metadata(self) -> dict[str, Any]:
-        """The number dialled and the topic it starts with, when known (number_plan.py)."""
-        entry = {"dialled": self._call.dialled, "topic": self._call.topic}
-        return {k: v for k, v in entry.items() if v}
-
-    def _service_metadata(self) -> dict[str, Any]:
-        """Whether agents take calls now, for Rasa's handoff decision (callback offer)."""
-        handoff = self._handoff
-        if handoff is None:
-            return {}
-        return {"service_open": handoff.agents_available(), "service_hours": handoff.hours_de()}
+    async def _answer_opener(self) -> None:
+        """The caller did not go on after the opener: Rasa answers it alone."""
+        held, self._held = self._held, None
+        if held is not None:
+            await self._turn(held.turn, held.text, {"asr_confidence": held.turn.asr_confidence})
 
     async def _turn(self, turn: TurnRecord | None, text: str, meta: dict[str, Any]) -> None:
         """Sends one input to Rasa and speaks every message of the answer."""
@@ -203,8 +252,8 @@ class Dialogue:
             "caller": self._call.caller,
             "language": self._lang,
             "transport": self._call.transport,
-            **self._entry_metadata(),
-            **self._service_metadata(),
+            **entry_metadata(self._call),
+            **service_metadata(self._handoff),
             **meta,
         }
         started = time.perf_counter()
