@@ -113,3 +113,25 @@ def test_no_hold(hold_ms: int, text: str) -> None:
 
     run_call(fakes, script)
     assert [t for t, _ in fakes.rasa.sent[1:]] == [text]
+
+
+def test_a_caller_who_is_speaking_again_when_the_transcript_is_ready_is_heard_out() -> None:
+    """ "Wir haben uns einen Hund angeschafft. [pause] Muss ich den anmelden?": the pause ended
+    the turn, but the caller speaks again before the bot answers: one turn, one message."""
+    fakes = hold(60_000)
+
+    async def script(session: CallSession, f: Fakes) -> None:
+        await greeted(session, f)
+        f.asr.text = "Wir haben uns einen Hund angeschafft."
+        f.segmenter.in_speech = True  # the next sentence has begun when the turn ends
+        await say(session, f, utterance(0, 1500))
+        await until(lambda: f.asr.calls == 1)
+        f.segmenter.in_speech = False
+        f.asr.text = "Muss ich den anmelden?"
+        await say(session, f, utterance(2200, 3500))
+        await until(lambda: len(f.store.texts("caller")) == 1)
+
+    run_call(fakes, script)
+    joined_text = "Wir haben uns einen Hund angeschafft. Muss ich den anmelden?"
+    assert [text for text, _ in fakes.rasa.sent[1:]] == [joined_text]
+    assert fakes.store.texts("caller") == [joined_text]

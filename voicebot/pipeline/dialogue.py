@@ -226,18 +226,18 @@ class Dialogue:
             await self._turn(turn, ACOUSTIC_MISS, {**meta, "not_heard": verdict.reason})
             return
         if self._may_hold(heard.text):
-            log.info("call %s: an opener; waiting for the caller to go on", self._id)
+            log.info("call %s: waiting for the caller to go on", self._id)
             self._held = _HeldOpener(turn, heard.text)
             return
         await self._turn(turn, heard.text, meta)
 
     def _may_hold(self, text: str) -> bool:
-        """Whether to wait for the question after this utterance (an opener, no closed answer
-        expected, holding switched on)."""
+        """Whether to wait for the rest before answering: an opener, or the caller is already
+        speaking again (a pause mid-request); not for a closed answer, not when switched off."""
         return (
             self._settings.vad.opener_hold_ms > 0
             and self._listener.recognition is None
-            and is_opener(text)
+            and (is_opener(text) or self._listener.in_speech)
         )
 
     async def _answer_opener(self) -> None:
