@@ -7,9 +7,10 @@ office is the one of the caller's topic, slot `office`, else the default). The c
 ("Kassenzeichen eins zwei drei vier, fünf sechs ...", letters with the spelling alphabet: "A
 wie Anton") or keys it in (digit-only patterns). The bot reads it back group by group ("eins
 zwo drei vier - fünf sechs sieben acht - ...") and asks whether it is right; a "nein" asks
-again. Once confirmed, the slot `case_reference` holds it ("1234.5678.9012", the separators
-of the pattern put in): a request the caller then makes carries it in its data
-(requests_client.py), and a handoff in its slots, where the agent sees it.
+again. Once confirmed, the slot `case_reference_noted` holds it ("1234.5678.9012", the
+separators of the pattern put in): a request the caller then makes carries it in its data
+(requests_client.py), and a handoff in its slots, where the agent sees it. (`case_reference`
+is the form's slot: a reference not yet confirmed, e.g. when the caller cancels, goes nowhere.)
 
 Flow: domain/case_reference.yml, data/rules/case_reference.yml.
 """
@@ -33,6 +34,7 @@ from .normalise import parse_spelled
 
 FORMATS_FILE = Path(__file__).resolve().parent.parent / "case_references.yml"
 VALUE = "case_reference"
+NOTED = "case_reference_noted"  # the confirmed reference: what requests and handoffs carry
 CONFIRMED = "case_reference_confirmed"
 TRIES = "case_reference_tries"
 OFFICE_SLOT = "office"
@@ -274,7 +276,7 @@ class ActionCaseReferenceNoted(Action):
             dispatcher.utter_message(
                 response="utter_case_reference_noted", kind=fmt.kind(_language(tracker))
             )
-            return [SlotSet(CONFIRMED, None)]
+            return [SlotSet(NOTED, tracker.get_slot(VALUE)), SlotSet(CONFIRMED, None)]
         dispatcher.utter_message(
             response="utter_case_reference_not_understood", kind=fmt.kind(_language(tracker))
         )

@@ -38,7 +38,7 @@ from .settings import GATEWAY_URL_ENV, Settings, settings
 log = logging.getLogger(__name__)
 
 REFERENCE_SLOT = "request_reference"
-CASE_REFERENCE_SLOT = "case_reference"  # an Aktenzeichen/Kassenzeichen the caller gave
+CASE_REFERENCE_SLOT = "case_reference_noted"  # a confirmed Aktenzeichen/Kassenzeichen
 
 
 class RequestNotSaved(Exception):

@@ -17,6 +17,7 @@ from actions.case_reference import (
     spoken_groups,
 )
 from actions.requests_client import request_body
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from tests.actions.helpers import make_tracker, responses, run_action, with_variables
@@ -100,16 +101,20 @@ def test_the_read_back_and_the_end_of_the_form() -> None:
     assert name == "utter_case_reference_read_back" and variables["kind"] == "Kassenzeichen"
     assert variables["groups"].count(" - ") == 2
     done = make_tracker(case_reference="1234.5678.9012", case_reference_confirmed=True)
-    messages, _ = run_action(ActionCaseReferenceNoted(), done)
+    messages, events = run_action(ActionCaseReferenceNoted(), done)
     assert responses(messages) == ["utter_case_reference_noted"]
+    assert events[0] == SlotSet("case_reference_noted", "1234.5678.9012")
     failed = make_tracker(case_reference="-", case_reference_confirmed=False)
     assert responses(run_action(ActionCaseReferenceNoted(), failed)[0]) == [
         "utter_case_reference_not_understood"
     ]
 
 
-def test_a_request_carries_the_confirmed_reference() -> None:
-    tracker = make_tracker(case_reference="1234.5678.9012")
+def test_a_request_carries_the_confirmed_reference_only() -> None:
+    unconfirmed = make_tracker(case_reference="1234.5678.9012")
+    data = request_body("sperrmuell", unconfirmed, {"street": "Hauptstraße"}, "Sperrmüll")["data"]
+    assert "case_reference" not in data
+    tracker = make_tracker(case_reference_noted="1234.5678.9012")
     body = request_body("sperrmuell", tracker, {"street": "Hauptstraße"}, "Sperrmüll")
     assert body["data"] == {"street": "Hauptstraße", "case_reference": "1234.5678.9012"}
     plain = request_body("sperrmuell", make_tracker(), {"street": "Hauptstraße"}, "Sperrmüll")
