@@ -101,7 +101,14 @@ def test_digit_kinds_have_their_lengths() -> None:
 
 @pytest.mark.parametrize(
     ("text", "yes_or_no"),
-    [("Ja.", True), ("Nein, danke.", True), ("Genau.", True), ("9", False), ("Jagd", False)],
+    [
+        ("Ja.", True),
+        ("Nein, danke.", True),
+        ("Genau.", True),
+        ("Yes, please.", True),
+        ("9", False),
+        ("Jagd", False),
+    ],
 )
 def test_a_transcript_that_already_says_yes_or_no(text: str, yes_or_no: bool) -> None:
     assert says_yes_or_no(text) is yes_or_no

@@ -195,15 +195,19 @@ class ConstrainedRecognizer:
         """(text to score, answer) pairs of an expected kind; none when the free transcript
         already is such an answer."""
         if kind == "yes_no":
-            return [] if says_yes_or_no(free_text) else list(YES_NO)
+            return [] if says_yes_or_no(free_text) else list(YES_NO.get(language, ()))
         span = DIGIT_KINDS.get(kind)
         if span is None:
             return []
+        if kind == "house_number" and any(c.isdigit() for c in free_text):
+            return []  # "12a", "12-14": Whisper heard a number, the letter must not be lost
         heard = spoken_digits(free_text)
         found = [heard] if heard and span.fits(heard.lstrip("+")) else []
         for digits in self.digit_hypotheses(encoded, language, span.longest):
             if span.fits(digits) and digits not in found:
                 found.append(digits)
+        if kind == "house_number":  # said as a number ("zwölf"), not digit by digit
+            return [(digits, digits) for digits in found][:MAX_CANDIDATES]
         pairs = [(text, digits) for digits in found for text in digit_renderings(digits)]
         return pairs[:MAX_CANDIDATES]
 

@@ -37,9 +37,15 @@ DIGIT_KINDS: dict[str, DigitSpan] = {
     "house_number": DigitSpan(1, 4),
     "digits": DigitSpan(1, 15),
 }
-# the closed answers to a yes/no question: (as Whisper writes it, as the dialogue gets it)
-YES_NO: tuple[tuple[str, str], ...] = (("Ja.", "Ja."), ("Nein.", "Nein."))
-YES_NO_WORDS = frozenset({"ja", "nein", "jawohl", "genau", "stimmt", "richtig", "nee", "ne"})
+# the closed answers to a yes/no question per call language: (as Whisper writes it, as the
+# dialogue gets it); a language not listed gets no candidates (its free transcript stays)
+YES_NO: dict[str, tuple[tuple[str, str], ...]] = {
+    "de": (("Ja.", "Ja."), ("Nein.", "Nein.")),
+    "en": (("Yes.", "Yes."), ("No.", "No.")),
+}
+YES_NO_WORDS = frozenset(
+    {"ja", "nein", "jawohl", "genau", "stimmt", "richtig", "nee", "ne", "yes", "no", "yeah"}
+)
 MAX_DIGITS = 15
 
 _UNITS = {
