@@ -44,6 +44,8 @@ INTENT_LABELS = {
     "switch_language": "Wechsel der Sprache",
     "inform_email": "E-Mail-Adresse genannt",
     "inform": "Angabe für eine Anfrage (Tag, Uhrzeit, Name)",
+    "returning_caller": "Frage nach einer früheren Anfrage (Vorgangsnummer)",
+    "inform_case_reference": "Aktenzeichen oder Kassenzeichen genannt",
 }
 # Intents that say how the caller wants to be helped, not what about.
 NOT_A_TOPIC = {
