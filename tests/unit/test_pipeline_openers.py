@@ -1,4 +1,4 @@
-"""Openers: "Guten Tag. [pause] Wie teuer ist ein Reisepass?" is one caller turn.
+"""Openers: "Guten Tag. [pause] Was kostet ein Anwohnerparkausweis?" is one caller turn.
 
 The pure rules (what counts as an opener, how the two parts are joined) with tables, and the
 call session with fakes: a held opener and the question after it go to Rasa as one message; an
@@ -16,7 +16,7 @@ from voicebot.pipeline.call import CallSession
 from voicebot.pipeline.openers import is_opener, joined
 from voicebot.services.dialogue import BotMessage
 
-ANSWER = BotMessage(text="Ein Reisepass kostet siebzig Euro.")
+ANSWER = BotMessage(text="Ein Anwohnerparkausweis kostet dreißig Euro im Jahr.")
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ ANSWER = BotMessage(text="Ein Reisepass kostet siebzig Euro.")
         ("Hi there, I have a quick question.", True),
         ("Ja.", False),  # an answer, not an opener
         ("Ähm, also.", False),  # fillers alone: no greeting, no question announced
-        ("Guten Tag, wie teuer ist ein Reisepass?", False),  # the question is in it
+        ("Guten Tag, was kostet ein Anwohnerparkausweis?", False),  # the question is in it
         ("Hallo, ich habe meinen Ausweis verloren.", False),
         ("Hello, do you speak English?", False),
         ("", False),
@@ -46,7 +46,11 @@ def test_what_is_an_opener(text: str, opener: bool) -> None:
 @pytest.mark.parametrize(
     ("opener", "rest", "message"),
     [
-        ("Guten Tag.", "Wie teuer ist ein Reisepass?", "Guten Tag. Wie teuer ist ein Reisepass?"),
+        (
+            "Guten Tag.",
+            "Was kostet ein Anwohnerparkausweis?",
+            "Guten Tag. Was kostet ein Anwohnerparkausweis?",
+        ),
         ("Hallo", "wo ist das Bürgerbüro?", "Hallo. wo ist das Bürgerbüro?"),
         ("Hallo,", "wo ist das Bürgerbüro?", "Hallo, wo ist das Bürgerbüro?"),
         ("Guten Tag.", "  ", "Guten Tag."),
@@ -71,13 +75,15 @@ def test_the_question_after_a_greeting_is_one_turn_and_one_message() -> None:
         f.asr.text = "Guten Tag."
         await say(session, f, utterance(0, 700))
         await until(lambda: f.asr.calls == 1)
-        f.asr.text = "Wie teuer ist ein Reisepass?"
+        f.asr.text = "Was kostet ein Anwohnerparkausweis?"
         await say(session, f, utterance(1400, 3000))
         await until(lambda: len(f.store.texts("caller")) == 1)
 
     run_call(fakes, script)
-    assert [text for text, _ in fakes.rasa.sent[1:]] == ["Guten Tag. Wie teuer ist ein Reisepass?"]
-    assert fakes.store.texts("caller") == ["Guten Tag. Wie teuer ist ein Reisepass?"]
+    assert [text for text, _ in fakes.rasa.sent[1:]] == [
+        "Guten Tag. Was kostet ein Anwohnerparkausweis?"
+    ]
+    assert fakes.store.texts("caller") == ["Guten Tag. Was kostet ein Anwohnerparkausweis?"]
     assert fakes.store.texts("bot")[-1] == ANSWER.text
 
 
@@ -98,7 +104,7 @@ def test_a_greeting_alone_is_answered_after_the_hold() -> None:
 @pytest.mark.parametrize(
     ("hold_ms", "text"),
     [
-        (60_000, "Wie teuer ist ein Reisepass?"),  # not an opener: answered at once
+        (60_000, "Was kostet ein Anwohnerparkausweis?"),  # not an opener: answered at once
         (0, "Guten Tag."),  # holding switched off
     ],
 )
@@ -116,22 +122,22 @@ def test_no_hold(hold_ms: int, text: str) -> None:
 
 
 def test_a_caller_who_is_speaking_again_when_the_transcript_is_ready_is_heard_out() -> None:
-    """ "Wir haben uns einen Hund angeschafft. [pause] Muss ich den anmelden?": the pause ended
+    """ "Wir haben ein Haus gekauft. [pause] Wie ändere ich die Grundsteuer?": the pause ended
     the turn, but the caller speaks again before the bot answers: one turn, one message."""
     fakes = hold(60_000)
 
     async def script(session: CallSession, f: Fakes) -> None:
         await greeted(session, f)
-        f.asr.text = "Wir haben uns einen Hund angeschafft."
+        f.asr.text = "Wir haben ein Haus gekauft."
         f.segmenter.in_speech = True  # the next sentence has begun when the turn ends
         await say(session, f, utterance(0, 1500))
         await until(lambda: f.asr.calls == 1)
         f.segmenter.in_speech = False
-        f.asr.text = "Muss ich den anmelden?"
+        f.asr.text = "Wie ändere ich die Grundsteuer?"
         await say(session, f, utterance(2200, 3500))
         await until(lambda: len(f.store.texts("caller")) == 1)
 
     run_call(fakes, script)
-    joined_text = "Wir haben uns einen Hund angeschafft. Muss ich den anmelden?"
+    joined_text = "Wir haben ein Haus gekauft. Wie ändere ich die Grundsteuer?"
     assert [text for text, _ in fakes.rasa.sent[1:]] == [joined_text]
     assert fakes.store.texts("caller") == [joined_text]

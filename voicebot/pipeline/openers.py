@@ -1,7 +1,7 @@
 """Openers: a greeting or "Ich hätte eine Frage" that the caller says before the question.
 
-People on the phone often greet, pause, and then ask: "Guten Tag. [pause] Wie teuer ist ein
-Reisepass?" The pause (half a second and more) ends the turn, and a bot that answered the
+People on the phone often greet, pause, and then ask: "Guten Tag. [pause] Was kostet ein
+Anwohnerparkausweis?" The pause (half a second and more) ends the turn, and a bot that answered the
 greeting at once would talk over the question that follows. So an utterance that is only an
 opener is held for a moment (`vad.opener_hold_ms`): if the caller goes on, the two are one turn
 and Rasa gets them as one message; if not, the greeting is answered on its own.
