@@ -8,7 +8,9 @@ answer = on topic; normalised, substring) and the language spoken.
 from __future__ import annotations
 
 # fmt: off
-HUMAN = ("verbinde",)  # "Mitarbeiterin" is in the offer after every "I cannot help"
+# "Mitarbeiterin" is in the offer after every "I cannot help"; out of service hours the right
+# answer is the callback offer
+HUMAN = ("verbinde", "rückruf")
 MACHINE = ("computer", "programm", "assistent", "künstlich")
 NOT_OURS = ("keine auskunft", "leider nicht", "nicht helfen", "nicht beantworten")
 ROWS: tuple[tuple[str, str, str, str, tuple[str, ...], str], ...] = (
