@@ -123,3 +123,37 @@ class ActionClarify(Action):
             return []
         dispatcher.utter_message(response=CLARIFY, first=first, second=second)
         return [SlotSet(SERVICE_SLOT, service.id)] if service is not None else []
+
+
+# Implicit confirmation (issue 17, item 5): an answer to a topic the bot is not quite sure of
+# starts by naming the topic ("Es geht also um die Gebühren für den Reisepass."), so a caller
+# who meant something else hears it at once. Not sure: the intent's confidence is above the
+# FallbackClassifier's threshold (config.yml, 0.5) but below CONFIRM_BELOW, or the gateway's
+# ASR confidence (metadata asr_confidence) is below UNSURE_ASR (the band above
+# asr.min_confidence where half the words may be wrong, voicebot/pipeline/hearing.py).
+CONFIRM_BELOW = 0.75
+UNSURE_ASR = 0.45
+CONFIRMATION = {"de": "Es geht also um {topic}.", "en": "So this is about {topic}."}
+
+
+def unsure(tracker: Tracker) -> bool:
+    """Whether the latest message's intent or transcript is only middling sure."""
+    intent = tracker.latest_message.get("intent") or {}
+    confidence = intent.get("confidence")
+    if isinstance(confidence, int | float) and confidence < CONFIRM_BELOW:
+        return True
+    metadata = tracker.latest_message.get("metadata")
+    heard = metadata.get("asr_confidence") if isinstance(metadata, dict) else None
+    return isinstance(heard, int | float) and heard < UNSURE_ASR
+
+
+def topic_confirmation(tracker: Tracker, language: str) -> str | None:
+    """The sentence that names the topic understood, when the bot is unsure; else None."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent not in TOPIC_LABELS or not unsure(tracker):
+        return None
+    service = resolve_service(tracker)
+    if intent == "ask_service" and service is None:
+        return None  # "eine Dienstleistung der Stadt" confirms nothing
+    topic = label(intent, language, service)
+    return CONFIRMATION["en" if language == "en" else "de"].format(topic=topic)

@@ -35,6 +35,7 @@ from .catalogue import (
     say_processing_time,
     say_summary,
 )
+from .clarify import topic_confirmation
 from .language import answer_language, language_events
 from .routing import OFFICE_SLOT
 from .services import SERVICE_SLOT, catalogue, named_office, resolve_service
@@ -67,6 +68,7 @@ QUESTIONS: dict[str, str] = {
 OFFICE_QUESTIONS = frozenset({"opening_hours", "address", "phone"})
 # "Ausweis verloren" may be heard as the Ausweis itself: a loss report means the loss service.
 LOST_SERVICE = {"personalausweis": "ausweis_verlust", "reisepass": "ausweis_verlust"}
+LOST_DEFAULT = "fundbuero"  # lost or left somewhere, no service named: the lost property office
 
 
 def previous_bot_action(tracker: Tracker) -> str | None:
@@ -148,6 +150,9 @@ class ActionAnswerService(Action):
         events: list[EventType] = [SlotSet(QUESTION_SLOT, question)]
         language = answer_language(tracker)
         payload, switched = language_events(tracker, language)
+        confirmation = topic_confirmation(tracker, language)  # unsure: name the topic first
+        if confirmation is not None:
+            dispatcher.utter_message(text=confirmation)
 
         def say(spoken: str) -> None:
             dispatcher.utter_message(text=spoken, json_message=payload or None)
@@ -163,6 +168,8 @@ class ActionAnswerService(Action):
         if service is not None and question == "lost":
             lost = LOST_SERVICE.get(service.id, service.id)
             service = catalogue().services.get(lost, service)
+        if service is None and question == "lost":  # "meine Tasche im Bus vergessen"
+            service = catalogue().services.get(LOST_DEFAULT)
         if service is None:
             if question == "opening_hours":
                 office = catalogue().office(DEFAULT_OFFICE)

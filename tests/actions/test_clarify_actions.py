@@ -121,3 +121,67 @@ def test_labels_with_a_service_in_both_languages() -> None:
     assert label("ask_fee", "en", pass_) == "the fees for the passport"
     assert label("ask_service", "de", catalogue().service("geburtsurkunde")) == "die Geburtsurkunde"
     assert label("request_human", "de", pass_).startswith("ein Gespräch mit")
+
+
+# Implicit confirmation of a topic the bot is not quite sure of (issue 17, item 5).
+
+
+def test_a_middling_intent_confidence_names_the_topic_first() -> None:
+    from actions.faq import ActionAnswerService
+
+    entities = [{"entity": "service", "value": "reisepass"}]
+    t = make_tracker("was kostet ein reisepass", "ask_fee", confidence=0.6, entities=entities)
+    said, _ = run_action(ActionAnswerService(), t)
+    assert said[0]["text"] == "Es geht also um die Gebühren für den Reisepass."
+    assert len(said) == 2  # then the answer itself
+
+
+def test_a_middling_asr_confidence_names_the_topic_first() -> None:
+    from actions.clarify import topic_confirmation
+
+    t = make_tracker(
+        "wann hat das bürgerbüro geöffnet",
+        "ask_opening_hours",
+        confidence=0.97,
+        metadata={"asr_confidence": 0.3},
+    )
+    assert topic_confirmation(t, "de") == "Es geht also um die Öffnungszeiten."
+    assert topic_confirmation(t, "en") == "So this is about the opening hours."
+
+
+def test_a_sure_answer_needs_no_confirmation() -> None:
+    from actions.clarify import topic_confirmation
+    from actions.faq import ActionAnswerService
+
+    t = make_tracker(
+        "wann hat das bürgerbüro geöffnet",
+        "ask_opening_hours",
+        confidence=0.95,
+        metadata={"asr_confidence": 0.8},
+    )
+    assert topic_confirmation(t, "de") is None
+    said, _ = run_action(ActionAnswerService(), t)
+    assert len(said) == 1
+
+
+def test_no_confirmation_for_what_is_no_topic() -> None:
+    from actions.clarify import topic_confirmation
+
+    assert topic_confirmation(make_tracker("ja", "affirm", confidence=0.55), "de") is None
+    # a service question without a service: nothing to name
+    assert (
+        topic_confirmation(
+            make_tracker("ich hätte eine frage", "ask_service", confidence=0.6), "de"
+        )
+        is None
+    )
+
+
+def test_something_left_on_the_bus_is_for_the_lost_property_office() -> None:
+    from actions.faq import ActionAnswerService
+
+    t = make_tracker("ich habe meine tasche im bus vergessen", "report_lost", events=[])
+    said, events = run_action(ActionAnswerService(), t)
+    assert SlotSet("service", "fundbuero") in events
+    assert SlotSet("faq_result", "answered") in events
+    assert "Fundbüro" in said[0]["text"]

@@ -125,7 +125,7 @@ def any_sounds_alike(names: set[str], said: set[str]) -> bool:
 
 # Words that Whisper writes on their own, never as a piece of a split compound: a run of words
 # that contains one is not heard as one word ("hoch ist" is no "Hochzeit").
-_FUNCTION_WORDS = frozenset(
+FUNCTION_WORDS = frozenset(
     {
         "ich",
         "sie",
@@ -171,9 +171,13 @@ _FUNCTION_WORDS = frozenset(
         "im",
         "in",
         "an",
+        "aus",
+        "zum",
+        "zur",
+        "vom",
+        "beim",
         "am",
         "von",
-        "vom",
         "nach",
         "bei",
         "hier",
@@ -193,6 +197,6 @@ def heard_words(said: tuple[str, ...]) -> frozenset[str]:
     unless one is a function word: what may match a catalogue word by sound."""
     found = set(said)
     for first, second in zip(said, said[1:], strict=False):
-        if first not in _FUNCTION_WORDS and second not in _FUNCTION_WORDS:
+        if first not in FUNCTION_WORDS and second not in FUNCTION_WORDS:
             found.add(first + second)
     return frozenset(found)
