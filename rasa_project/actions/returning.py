@@ -35,7 +35,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .answers import keypad_or_text
+from .answers import keypad_or_text, latest_intent
 from .handoff import gateway_metadata
 from .normalise import parse_postcode, parse_spelled
 from .normalise.addresses import speak_digits
@@ -93,6 +93,17 @@ def spoken_reference(text: str) -> str | None:
     if len(reference) != LENGTH or any(ch not in ALPHABET for ch in reference):
         return None
     return reference
+
+
+def reference_in(text: str) -> str | None:
+    """The number at the end of a sentence ("es geht um die Vorgangsnummer K7M42X"): the
+    longest tail of the words that reads as one, else None."""
+    said = text.replace(",", " ").split()
+    for start in range(max(0, len(said) - 12), len(said)):
+        found = spoken_reference(" ".join(said[start:]))
+        if found is not None:
+            return found
+    return None
 
 
 async def lookup(
@@ -153,9 +164,11 @@ class ValidateReturningForm(FormValidationAction):
         if slot_value is None:
             return {}
         text = keypad_or_text(slot_value, tracker)
-        reference = spoken_reference(text)
+        reference = spoken_reference(text) or reference_in(text)
         if reference is None and has_no_number(text, tracker):
             return {REFERENCE: "-", TRIES: 0, **_done({"result": "no_number"})}
+        if reference is None and latest_intent(tracker) == "returning_caller":
+            return {REFERENCE: None}  # "Ich habe eine Vorgangsnummer": the form asks for it
         if reference is None:
             tries = int(tracker.get_slot(TRIES) or 0) + 1
             if tries >= MAX_UNREADABLE:

@@ -225,3 +225,22 @@ def test_yes_searches_by_the_calling_number_and_is_remembered_for_the_call() -> 
         returning_consent=True,
     )
     assert said == ["utter_returning_none_found", "utter_anything_else"] and len(seen) == 1
+
+
+def test_a_number_said_with_the_request_is_looked_up_at_once() -> None:
+    from actions.returning import reference_in
+
+    assert reference_in("es geht um die Vorgangsnummer x 4 4 t 2 m") == "X44T2M"
+    assert reference_in("ich habe schon eine Vorgangsnummer") is None
+    tracker = make_tracker("ich habe schon eine Vorgangsnummer", "returning_caller")
+    dispatcher = CollectingDispatcher()
+    found = asyncio.run(
+        ValidateReturningForm().validate_returning_reference(
+            "ich habe schon eine Vorgangsnummer", dispatcher, tracker, {}
+        )
+    )
+    assert found == {"returning_reference": None} and dispatcher.messages == []
+    said, slots, seen = validate(
+        "returning_reference", "meine Vorgangsnummer ist K 7 M 4 2 X", [VERIFIED]
+    )
+    assert slots["returning_result"] == VERIFIED and seen[0]["reference"] == "K7M42X"
