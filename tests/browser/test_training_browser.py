@@ -103,13 +103,15 @@ def test_a_trainer_reviews_and_exports(tmp_path: Path, browser: Browser) -> None
         ARTIFACTS.mkdir(exist_ok=True)
         browser.screenshot(ARTIFACTS / "training.png")
 
-        row = 'tr[data-turn="twilio-fallback:1"]'
+        row = 'tr.candidate[data-turn="twilio-fallback:1"]'
+        chosen = browser.run(f"return document.querySelector('{row} select').value;")
+        assert chosen == "", "without a guess the trainer must choose the intent"
         browser.run(f"document.querySelector('{row} select').value = 'ask_service';")
         browser.click(f"{row} button.assign")
         browser.wait(lambda: browser.find_all("#review-notice"), message="assigned")
         assert not browser.find_all(row), "a reviewed turn leaves the list"
         assert browser.text("#assigned-count") == "1"
-        browser.click('tr[data-turn="twilio-low-asr:0"] button.discard')
+        browser.click('tr.candidate[data-turn="twilio-low-asr:0"] button.discard')
         browser.wait(lambda: "Verworfen" in browser.text("#review-notice"), message="discarded")
         decided = browser.text("#decided")
         assert "ask_service" in decided and "verworfen" in decided
