@@ -267,7 +267,7 @@ class Settings:
     api_token: str | None = None  # bearer token for /api/*; unset means the API answers 401
     language: str = "de"
     max_calls: int = 8  # concurrent calls; more are refused (WebSocket close 1013)
-    # this gateway's name on its calls (crash recovery closes only its own); unset: host name
+    # this gateway's name on its calls (crash recovery closes only its own); unset: host:port
     gateway_id: str | None = None
     drain_timeout_s: float = 30.0  # SIGTERM: how long live calls may still run (then goodbye)
     metrics_token: str | None = None  # bearer token of GET /metrics; unset: the API token

@@ -50,7 +50,8 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url or settings.db_path)
-        self.gateway_id = settings.gateway_id or socket.gethostname()
+        # unique per gateway and stable across restarts: two gateways on one host differ by port
+        self.gateway_id = settings.gateway_id or f"{socket.gethostname()}:{settings.port}"
         self.store = ObservedCallStore(self.db, self.gateway_id)  # + metrics, gateway id
         self.handoff_store = HandoffStore(self.db)
         self.sessions = SessionStore(self.db)

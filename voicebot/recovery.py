@@ -1,9 +1,9 @@
 """Crash recovery: at start, a gateway closes the call records its crashed predecessor left open.
 
 A gateway killed mid-call (kill -9, power loss, OOM) cannot close its records. The next start of
-the same gateway (same `gateway_id`, default the host name; migration 0006 records it on every
-call) closes them with `end_reason = gateway_crashed` and `ended_at` = the last thing recorded
-(the last turn's end, else the start), so durations stay true. Only its own calls: several
+the same gateway (same `gateway_id`, default `<host name>:<port>`; migration 0006 records it
+on every call) closes them with `end_reason = gateway_crashed` and `ended_at` = the last thing
+recorded (the last turn's end, else the start), so durations stay true. Only its own calls: several
 gateways on one PostgreSQL each recover theirs. On SQLite (one gateway per file) records from
 before migration 0006, which name no gateway, are closed too. Handoffs and callback requests
 are left as they are: still open for the agents. Turns already written stay.
