@@ -45,7 +45,7 @@ class AsrSettings:
     hotwords_file: Path | None = None
     # below this confidence (exp of the mean token log-probability, 0..1) a transcript is not
     # answered: "Ich habe Sie akustisch nicht gut verstanden" (voicebot/pipeline/hearing.py)
-    min_confidence: float = 0.2
+    min_confidence: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,12 @@ def test_a_hallucination_loop_is_an_acoustic_miss() -> None:
 def test_low_confidence_is_an_acoustic_miss() -> None:
     fakes = Fakes(rasa=FakeRasa([GREETING], [AGAIN]))
     fakes.asr.text = "Riedwerter Mordel"
-    fakes.asr.confidence = 0.1
+    fakes.asr.confidence = 0.05
     one_utterance(fakes)
     text, metadata = fakes.rasa.sent[1]
     assert text == ACOUSTIC_MISS
     assert metadata["not_heard"] == "low_confidence"
-    assert metadata["asr_confidence"] == 0.1
+    assert metadata["asr_confidence"] == 0.05
 
 
 def test_a_confident_transcript_goes_to_rasa_as_said() -> None:

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 # The message the dialogue sends Rasa for a turn it did not hear well (an intent, not words).
 ACOUSTIC_MISS = "/acoustic_miss"
 # exp(mean token log-probability) below which a transcript is a guess (setting
-# asr.min_confidence). Measured with the gateway's ASR on the tuning clips (espeak-ng and Pico,
-# 8 kHz phone band; voicebot.tools.asr_nlu prints each value): below 0.2 it is word salad with
-# no question left in it ("Riedwerter Mordel"); from 0.2 to 0.45 half the words are wrong but
-# the topic often survives, and the bot names the topic it understood before answering
-# (Rasa's implicit confirmation, actions/clarify.py, reads `asr_confidence`).
-DEFAULT_MIN_CONFIDENCE = 0.2
+# asr.min_confidence). Measured with the gateway's path (u-law, Silero VAD cut in several onset
+# phases, Whisper base with hot words) on the tuning clips (espeak-ng, the harsh case): below
+# 0.1 it is word salad with no question left in it ("Er ist der Einzelbewegung der Erste");
+# from 0.1 to 0.45 many words are wrong but the topic often survives ("Sie will in die
+# Verflugteiten" at 0.18 is still the opening hours), and the bot names the topic it
+# understood before answering (Rasa's implicit confirmation, actions/clarify.py, reads
+# `asr_confidence`). A human-sounding voice (Pico) stays above 0.35.
+DEFAULT_MIN_CONFIDENCE = 0.1
 LOOP_REPEATS = 3  # the same word or phrase three times in a row
 LOOP_SHARE = 0.6  # ... making up most of the transcript
 _MAX_PHRASE = 3  # words in a repeated phrase ("nicht wahr nicht wahr nicht wahr")

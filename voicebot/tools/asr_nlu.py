@@ -64,7 +64,7 @@ INTENTS = (
 PER_INTENT = 5
 SEED = 17
 REVIEW_MIN_KEPT = 0.6
-# Stricter than the gateway (asr.min_confidence): from 0.2 to 0.3 the bot still answers, with
+# Stricter than the gateway (asr.min_confidence): from 0.1 to 0.3 the bot still answers, with
 # an implicit confirmation, but such transcripts are mostly word salad to learn from.
 REVIEW_MIN_CONFIDENCE = 0.3
 # Transcripts read and rejected by hand: word salad that kept enough words, or the words of
