@@ -89,3 +89,13 @@ def test_a_key_not_on_the_menu_is_invalid() -> None:
     _, events = run_action(ActionKeypadChoice(), t)
     assert SlotSet("keypad_choice", "invalid") in events
     assert not any(e.get("name") == "office" for e in events)
+
+
+def test_the_handoff_after_a_key_goes_to_the_chosen_office() -> None:
+    from actions.handoff import ActionHandOver
+
+    t = make_tracker('/dtmf{"dtmf_digits":"2"}', "dtmf", office="standesamt")
+    said, events = run_action(ActionHandOver(), t)
+    assert said[0]["response"] == "utter_handoff_office"
+    assert "Standesamt" in said[0]["office"]
+    assert SlotSet("handoff_mode", "transfer") in events
