@@ -43,6 +43,7 @@ class Call:
     low_asr: bool
     silent: bool
     latency_ms: float
+    transport: str = "twilio"  # "browser": a trainer's test phone, never counted
 
 
 @dataclass
@@ -106,7 +107,7 @@ def _store(conn: Conn, calls: list[Call]) -> None:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     c.call_id,
-                    "twilio",
+                    c.transport,
                     "+4921400000",
                     "de",
                     _iso(c.start),

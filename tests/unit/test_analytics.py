@@ -245,6 +245,22 @@ def test_a_normal_last_week_flags_nothing(tmp_path: Path) -> None:
     run_app(tmp_path / "voicebot.db", history, scenario)
 
 
+def test_calls_from_the_trainers_test_phone_are_not_counted(tmp_path: Path) -> None:
+    """A trainer's test calls (transport browser) are no citizens' calls: not in the figures."""
+    history = generate(jump=False)
+    phone = [
+        dataclasses.replace(c, call_id=f"{c.call_id}-phone", transport="browser")
+        for c in history.between(*LAST_WEEK)
+    ]
+    stored = dataclasses.replace(history, calls=history.calls + phone)
+
+    async def scenario(client: Client, _: Gateway) -> None:
+        data = await api(client, f"/api/analytics?{period(LAST_WEEK)}")
+        check_report(data, expected(history, LAST_WEEK))
+
+    run_app(tmp_path / "voicebot.db", stored, scenario)
+
+
 def test_the_app_rolls_up_at_start(tmp_path: Path) -> None:
     history = generate(jump=False)
 

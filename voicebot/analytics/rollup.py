@@ -79,6 +79,11 @@ def topic_of(turns: list[dict[str, Any]]) -> str:
     return str(topical[-1]) if topical else ""
 
 
+# calls that are not citizens': a trainer's test phone (/agent/phone) is never counted
+NOT_CITIZEN_TRANSPORTS = ("browser",)
+_CITIZENS = "transport NOT IN ({})".format(", ".join(f"'{t}'" for t in NOT_CITIZEN_TRANSPORTS))
+
+
 def call_facts(
     conn: Conn, start: str, end: str, zone: ZoneInfo, low_asr: float
 ) -> dict[str, CallFacts]:
@@ -86,7 +91,7 @@ def call_facts(
     facts: dict[str, CallFacts] = {}
     for row in conn.query(
         "SELECT call_id, started_at, end_reason, handoff_reason, handoff_department FROM calls "
-        "WHERE started_at >= ? AND started_at < ? ORDER BY started_at",
+        f"WHERE started_at >= ? AND started_at < ? AND {_CITIZENS} ORDER BY started_at",
         (start, end),
     ):
         hour = datetime.fromisoformat(row["started_at"]).astimezone(zone).hour
@@ -110,7 +115,8 @@ def turns_between(conn: Conn, start: str, end: str) -> list[dict[str, Any]]:
     return conn.query(
         "SELECT t.call_id, t.seq, t.speaker, t.text, t.asr_confidence, t.intent, t.dtmf, "
         f"{cols} FROM turns t JOIN calls c ON c.call_id = t.call_id "
-        "WHERE c.started_at >= ? AND c.started_at < ? ORDER BY t.call_id, t.seq",
+        f"WHERE c.started_at >= ? AND c.started_at < ? AND c.{_CITIZENS} "
+        "ORDER BY t.call_id, t.seq",
         (start, end),
     )
 
@@ -134,7 +140,7 @@ def _add_handoffs(conn: Conn, facts: dict[str, CallFacts], start: str, end: str)
     rows = conn.query(
         "SELECT h.call_id, h.kind, h.reason, h.department, h.accepted_at, h.closed_at "
         "FROM handoffs h JOIN calls c ON c.call_id = h.call_id "
-        "WHERE c.started_at >= ? AND c.started_at < ? ORDER BY h.created_at",
+        f"WHERE c.started_at >= ? AND c.started_at < ? AND c.{_CITIZENS} ORDER BY h.created_at",
         (start, end),
     )
     seen: set[str] = set()
