@@ -408,3 +408,44 @@ def test_the_sink_knows_when_the_caller_holds_the_call(direction: str, on_hold: 
     assert sink.on_hold is False  # nothing negotiated yet
     endpoint.negotiated = Negotiated("PCMU", 0, 101, "127.0.0.1", 40022, direction)
     assert sink.on_hold is on_hold
+
+
+@pytest.mark.parametrize(
+    ("contact_expires", "expires_header", "granted"),
+    [
+        ("120", "300", 120),  # our Contact's expires= wins
+        (None, "300", 300),
+        ("²", "300", 300),  # a Unicode digit is no number (int() would raise)
+        (None, "²", 3600),  # neither: what we asked for
+        (None, None, 3600),
+    ],
+)
+def test_registration_reads_the_granted_expiry(
+    contact_expires: str | None, expires_header: str | None, granted: int
+) -> None:
+    from voicebot.protocol.sip.message import SipResponse, parse_datagram
+    from voicebot.transports.sip.register import Registration
+
+    settings = SipSettings(port=5060, register_uri="sip:pbx.test", register_expires_s=3600)
+
+    async def no_request(*_: Any) -> Any:
+        raise AssertionError("nothing is sent")
+
+    registration = Registration(settings, "127.0.0.1", no_request)
+    contact = "<sip:bot@127.0.0.1:5060>" + (
+        f";expires={contact_expires}" if contact_expires else ""
+    )
+    lines = [
+        "SIP/2.0 200 OK",
+        "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1",
+        "From: <sip:bot@pbx.test>;tag=a",
+        "To: <sip:bot@pbx.test>;tag=b",
+        "Call-ID: r1",
+        "CSeq: 1 REGISTER",
+        f"Contact: {contact}",
+        *([f"Expires: {expires_header}"] if expires_header else []),
+        "Content-Length: 0",
+    ]
+    response = parse_datagram(("\r\n".join(lines) + "\r\n\r\n").encode())
+    assert isinstance(response, SipResponse)
+    assert registration._granted(response) == granted

@@ -79,7 +79,12 @@ async def _add_guesses(app: web.Application, found: list[candidates.Candidate]) 
 
 def _turn_of(key: str) -> tuple[str, int]:
     call_id, _, seq = key.rpartition(":")
-    if not call_id or len(key) > MAX_KEY_CHARS or not seq.isdigit() or len(seq) > 9:
+    if (
+        not call_id
+        or len(key) > MAX_KEY_CHARS
+        or not (seq.isascii() and seq.isdigit())
+        or len(seq) > 9
+    ):
         raise web.HTTPBadRequest(text="Unbekannte Äußerung.", content_type="text/plain")
     return call_id, int(seq)
 

@@ -127,11 +127,15 @@ class Registration:
         """The expiry of our binding: its Contact's expires=, else Expires, else what we asked."""
         mine = f"{self.address}:{self.settings.port}"
         for value in response.headers.get_all("Contact"):
-            for contact in parse_contacts(value) or []:
+            try:
+                contacts = parse_contacts(value) or []
+            except ProtocolError:  # a malformed Contact: the Expires header decides
+                continue
+            for contact in contacts:
                 expires = contact.params and dict(contact.params).get("expires")
-                if expires and expires.isdigit() and mine in str(contact.uri):
+                if expires and expires.isascii() and expires.isdigit() and mine in str(contact.uri):
                     return int(expires)
         header = response.header("Expires")
-        if header and header.strip().isdigit():
+        if header and header.strip().isascii() and header.strip().isdigit():
             return int(header.strip())
         return self.settings.register_expires_s
