@@ -64,6 +64,53 @@ def purge_tracker(db: Path, cutoff: datetime, call_ids: Iterable[str] = ()) -> i
     return len(gone)
 
 
+def purge_tracker_postgres(url: str, cutoff: datetime, call_ids: Iterable[str] = ()) -> int:
+    """As `purge_tracker`, for Rasa's SQL tracker store on PostgreSQL (`[rasa]
+    tracker_store_url`): the same `events` table, keyed by `sender_id`. A database without
+    that table (Rasa not started yet) is left alone."""
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        table = conn.execute("SELECT to_regclass('events')").fetchone()
+        if table is None or table[0] is None:
+            return 0
+        ids = sorted(set(call_ids))
+        gone = {
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT sender_id FROM events WHERE sender_id = ANY(%s)", (ids,)
+            )
+        }
+        gone |= {
+            row[0]
+            for row in conn.execute(
+                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < %s",
+                (cutoff.timestamp(),),
+            )
+        }
+        if gone:
+            conn.execute("DELETE FROM events WHERE sender_id = ANY(%s)", (sorted(gone),))
+    return len(gone)
+
+
+def _purge_conversations(settings: Settings, cutoff: datetime, call_ids: Iterable[str]) -> int:
+    """The Rasa conversations of expired calls, and older ones, wherever Rasa keeps them."""
+    url = settings.rasa.tracker_store_url
+    if not url:
+        return purge_tracker(settings.data_dir / TRACKER_DB, cutoff, call_ids)
+    import psycopg
+
+    try:
+        return purge_tracker_postgres(url, cutoff, call_ids)
+    except psycopg.Error as exc:
+        log.error(
+            "retention: the Rasa tracker store on PostgreSQL could not be purged (%s); check "
+            "[rasa] tracker_store_url and that the server runs. The next purge tries again.",
+            type(exc).__name__,
+        )
+        return 0
+
+
 def purge_logs(logs: Path, cutoff: datetime) -> int:
     """Deletes rotated log files (name.N) last written before `cutoff`; returns how many."""
     if not logs.is_dir():
@@ -83,7 +130,7 @@ def purge_files(settings: Settings, cutoff: datetime, call_ids: Iterable[str] = 
     `call_ids`: the calls whose records the purge deleted (their conversations go too)."""
     data_dir = settings.data_dir
     purged = FilesPurged(
-        purge_tracker(data_dir / TRACKER_DB, cutoff, call_ids),
+        _purge_conversations(settings, cutoff, call_ids),
         purge_logs(data_dir / LOGS_DIR, cutoff),
     )
     if purged.conversations or purged.log_files:

@@ -7,8 +7,12 @@ import asyncio
 import os
 import sqlite3
 import stat
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from voicebot.config import Settings
 from voicebot.retention_files import TRACKER_DB, make_private
@@ -128,3 +132,54 @@ def test_purge_tracker_deletes_the_given_calls_and_old_ones_and_counts_each_once
     assert purge_tracker(db, cutoff, ["c1", "c2", "not-in-the-store"]) == 2
     assert _senders(db) == {"c3"}
     assert purge_tracker(tmp_path / "missing.db", cutoff, ["c3"]) == 0
+
+
+def test_the_purge_reaches_a_rasa_tracker_store_on_postgresql(
+    postgres: Any, tmp_path: Path
+) -> None:
+    """With [rasa] tracker_store_url the conversations live in PostgreSQL: the purge deletes
+    the expired calls' and the old ones there (the SQLite file is not Rasa's then)."""
+    import psycopg
+
+    from voicebot.config import RasaSettings
+    from voicebot.retention_files import purge_files
+
+    name = "tracker_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = postgres.url(name)
+    now = datetime.now(timezone.utc)
+    old, recent = (now - timedelta(days=40)).timestamp(), (now - timedelta(days=1)).timestamp()
+    settings = Settings(data_dir=tmp_path, rasa=RasaSettings(tracker_store_url=url))
+    cutoff = now - timedelta(days=30)
+    assert purge_files(settings, cutoff, ["c1"]).conversations == 0  # Rasa made no table yet
+    with psycopg.connect(url) as conn:
+        conn.execute(EVENTS.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY"))
+        for sender, ts in [("c1", recent), ("c1", recent + 1), ("c2", old), ("c3", recent)]:
+            conn.execute(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                "VALUES (%s, 'user', %s, '{}')",
+                (sender, ts),
+            )
+    assert purge_files(settings, cutoff, ["c1", "not-there"]).conversations == 2
+    with psycopg.connect(url) as conn:
+        left = {row[0] for row in conn.execute("SELECT sender_id FROM events")}
+    assert left == {"c3"}
+
+
+def test_a_tracker_store_that_cannot_be_reached_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    from voicebot.config import RasaSettings
+    from voicebot.retention_files import purge_files
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://rasa:secret@127.0.0.1:{port}/rasa"
+    settings = Settings(data_dir=tmp_path, rasa=RasaSettings(tracker_store_url=url))
+    purged = purge_files(settings, datetime.now(timezone.utc), ["c1"])
+    assert purged.conversations == 0
+    assert "could not be purged" in caplog.text and "secret" not in caplog.text
