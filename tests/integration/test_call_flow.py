@@ -35,12 +35,13 @@ def test_opening_hours_call_end_to_end(stack: Stack, manifest: list[dict[str, An
     caller = turns(result, "caller")
     assert len(caller) == 1
     assert caller[0]["intent"] == "ask_opening_hours"
+    # (a middling confidence puts "Es geht also um die Öffnungszeiten." in front: issue 17)
     answer = [t for t in bot if t["seq"] > caller[0]["seq"]]
-    assert answer and "Uhr" in answer[0]["text"]
+    assert answer and any("Uhr" in t["text"] for t in answer), answer
 
     # the answer's audio is there, non-silent and of plausible length for its text
     answer_audio = voiced_seconds(result.bot_audio_between(result.speech_spans[0][1]))
-    words = len(answer[0]["text"].split())
+    words = sum(len(t["text"].split()) for t in answer)
     assert words * 0.15 < answer_audio < words * 0.8
 
     # every stage of the turn was measured and stored
