@@ -10,13 +10,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import yaml
 
+from voicebot.accuracy_runner import wait_healthy
 from voicebot.bench import MATPLOTLIB_MISSING, bench, can_plot, write_report
 from voicebot.config import Settings
 from voicebot.tokens import read_api_token
@@ -33,19 +31,6 @@ def default_script(fixtures: Path = Path("audio_fixtures")) -> list[Path]:
         entry = next(c for c in clips if c["expected_intent"] == intent)
         chosen.append(fixtures / entry["file"])
     return chosen
-
-
-def _wait_healthy(port: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the hotline stopped while starting; see its logs")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(1)
-    raise RuntimeError("the hotline did not become healthy")
 
 
 def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,7 +83,7 @@ def run_bench_command(args: argparse.Namespace, settings: Settings) -> int:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_healthy(port, proc)
+            wait_healthy(port, proc)
             url = f"ws://127.0.0.1:{port}/media/twilio"
             rows = asyncio.run(bench(url, env["VOICEBOT_API_TOKEN"], script, levels, args.rounds))
         finally:
