@@ -184,7 +184,17 @@ def test_sipp_call_gets_a_spoken_answer_undisturbed_by_garbage(
     # the caller's question was understood and the next bot turn is the opening hours
     caller = [t for t in turns if t["speaker"] == "caller"]
     assert caller and caller[0]["intent"] == "ask_opening_hours", caller
-    answer = next((t for t in turns if t["speaker"] == "bot" and t["seq"] > caller[0]["seq"]), None)
+    # (a middling confidence puts "Es geht also um die Öffnungszeiten." in front: issue 17)
+    answer = next(
+        (
+            t
+            for t in turns
+            if t["speaker"] == "bot"
+            and t["seq"] > caller[0]["seq"]
+            and not t["text"].startswith("Es geht also um")
+        ),
+        None,
+    )
     assert answer is not None, "the bot did not answer"
     said = set(normalise(answer["text"]).split())
     forms = {word: seen for word, seen in OPENING_HOURS_FORMS.items() if word in said}
